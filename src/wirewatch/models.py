@@ -1,0 +1,144 @@
+"""The records that flow through the pipeline: outlet -> article -> match -> story -> alert.
+
+Each stage takes one of these and hands the next one on; none of them knows
+about the store or the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed, as the feed describes it."""
+
+    key: str  # identity within the outlet: guid, else canonical URL, else content hash
+    url: str | None  # canonical URL of the article page
+    title: str
+    summary: str  # plain text
+    published: datetime | None  # timezone-aware UTC, None when the feed gives no date
+
+
+@dataclass
+class Article:
+    """An article ready for matching: text extracted, identity fixed."""
+
+    id: str
+    outlet: str
+    title: str
+    text: str
+    published: datetime  # timezone-aware UTC
+    url: str | None = None
+    language: str | None = None
+    text_source: Literal["page", "feed", "corpus"] = "page"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.text.split("\n") if p.strip()]
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    """A place named in an article and where the gazetteer puts it."""
+
+    name: str  # as written in the article
+    resolved: str  # canonical name, e.g. "Quetta"
+    country: str  # ISO 3166-1 alpha-2
+    admin1: str | None  # first-level division, e.g. "Balochistan"
+    in_lead: bool  # named in the title, dateline or lead (where the event happened)
+
+
+@dataclass
+class ArticleEncoding:
+    """What the encoder computed once per article, shared by every watch."""
+
+    passages: list[str]  # passage 0 is the lead (title + first paragraphs)
+    vectors: np.ndarray  # (len(passages), dim), L2-normalised
+    places: list[PlaceHit]
+
+    @property
+    def lead_vector(self) -> np.ndarray:
+        return self.vectors[0]
+
+
+@dataclass
+class WatchMatch:
+    """The decision of one watch on one article, with what explains it."""
+
+    watch: str
+    matched: bool
+    score: float
+    threshold: float
+    evidence: str  # the best matching passage
+    regions: list[str] = field(default_factory=list)  # watched regions the article fell in
+    places: list[str] = field(default_factory=list)  # places found inside those regions
+    excluded_by: str | None = None  # the exclude phrase that suppressed it, if any
+    reason: str = ""  # one line: why it fired or why not
+
+
+@dataclass
+class Source:
+    article_id: str
+    outlet: str
+    url: str | None
+    title: str
+    published: datetime
+    score: float
+    evidence: str
+
+
+@dataclass
+class Story:
+    """One real-world event as reported by one or more outlets, for one watch."""
+
+    id: str
+    watch: str
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    regions: list[str]
+    places: list[str]
+    best_score: float
+    sources: list[Source] = field(default_factory=list)
+
+
+AlertKind = Literal["new_story", "story_update"]
+
+
+@dataclass
+class Alert:
+    """What a notifier delivers: a new story, or new sources for a known one."""
+
+    delivery_id: str  # stable across retries
+    kind: AlertKind
+    notifier: str
+    watch: str
+    story: Story
+    articles: list[Source]  # new story: all its sources so far; update: the new ones only
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What every notifier returns: done, or why not and whether to try again."""
+
+    ok: bool
+    retryable: bool = False
+    error: str | None = None
+    retry_after: float | None = None  # seconds, when the receiver said so
+    remote_ref: str | None = None  # e.g. the Slack message ts, so updates can thread under it
+
+    @classmethod
+    def success(cls, remote_ref: str | None = None) -> DeliveryResult:
+        return cls(ok=True, remote_ref=remote_ref)
+
+    @classmethod
+    def failure(
+        cls, error: str, *, retryable: bool, retry_after: float | None = None
+    ) -> DeliveryResult:
+        return cls(ok=False, retryable=retryable, error=error, retry_after=retry_after)
