@@ -36,6 +36,7 @@ class Article:
     url: str | None = None
     language: str | None = None
     text_source: Literal["page", "feed", "corpus"] = "page"
+    entry_key: str = ""  # the feed entry's key; marked seen when the article is stored
 
     @property
     def paragraphs(self) -> list[str]:

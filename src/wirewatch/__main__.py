@@ -1,0 +1,5 @@
+import sys
+
+from wirewatch.cli import main
+
+sys.exit(main())

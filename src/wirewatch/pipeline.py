@@ -1,0 +1,135 @@
+"""One batch of new articles through the pipeline: store -> match -> stories -> outbox.
+
+`run`, `demo` and `backtest` all go through `Pipeline.process`, so a backtest
+decides exactly as the service does. Everything one batch writes is committed in
+one transaction, together with marking its feed entries seen: a crash part-way
+leaves the entries unseen and the next poll processes them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from wirewatch.models import Article, ArticleEncoding, WatchMatch
+from wirewatch.store import Store
+from wirewatch.stories import StoryAssigner, StoryDecision
+
+log = logging.getLogger(__name__)
+_SPACE = re.compile(r"\s+")
+
+
+class PipelineWatch(Protocol):
+    name: str
+    notify: list[str]
+    story_window: float
+
+
+class ArticleMatcher(Protocol):
+    async def match_articles(
+        self, articles: Sequence[Article]
+    ) -> list[tuple[ArticleEncoding, list[WatchMatch]]]: ...
+
+
+@dataclass
+class ArticleOutcome:
+    """What happened to one article: every watch's decision and the stories it joined."""
+
+    article: Article
+    matches: list[WatchMatch] = field(default_factory=list)
+    stories: dict[str, StoryDecision] = field(default_factory=dict)  # watch -> decision
+    duplicate_of: str | None = None
+
+
+def content_hash(article: Article) -> str:
+    """Hash of the normalised text: the same syndicated copy hashes the same."""
+    body = article.text if len(article.text) >= 200 else f"{article.title}\n{article.text}"
+    return hashlib.sha256(_SPACE.sub(" ", body.lower()).strip().encode()).hexdigest()
+
+
+def delivery_id(story_id: str, notifier: str, *parts: str) -> str:
+    digest = hashlib.sha256("\0".join([story_id, notifier, *parts]).encode()).hexdigest()
+    return f"d-{digest[:20]}"
+
+
+class Pipeline:
+    def __init__(self, store: Store, matcher: ArticleMatcher, watches: Sequence[PipelineWatch]):
+        self.store = store
+        self.matcher = matcher
+        self.watches = {w.name: w for w in watches}
+        self.stories = StoryAssigner(store)
+
+    async def process(self, articles: Sequence[Article]) -> list[ArticleOutcome]:
+        fresh = sorted(
+            (a for a in articles if not self.store.has_article(a.id)), key=lambda a: a.published
+        )
+        decided = await self.matcher.match_articles(fresh) if fresh else []
+        outcomes = []
+        with self.store.transaction():
+            for article, (encoding, matches) in zip(fresh, decided, strict=True):
+                outcomes.append(self._record(article, encoding, matches))
+            for article in articles:
+                if article.entry_key:
+                    self.store.mark_seen(article.outlet, [article.entry_key])
+        return outcomes
+
+    def _record(
+        self, article: Article, encoding: ArticleEncoding, matches: list[WatchMatch]
+    ) -> ArticleOutcome:
+        digest = content_hash(article)
+        outcome = ArticleOutcome(article, matches)
+        outcome.duplicate_of = self.store.find_duplicate(article, digest)
+        self.store.add_article(article, digest)
+        if outcome.duplicate_of:
+            self._record_duplicate(outcome)
+            return outcome
+        for match in matches:
+            watch = self.watches.get(match.watch)
+            story_id = None
+            if match.matched and watch is not None:
+                decision = self.stories.assign(watch, article, encoding, match)
+                outcome.stories[match.watch] = decision
+                story_id = decision.story_id
+                self._enqueue_alerts(watch, article, decision)
+            self.store.add_match(article.id, match, story_id)
+        return outcome
+
+    def _record_duplicate(self, outcome: ArticleOutcome) -> None:
+        """An article already stored under the same URL or text: never a second match."""
+        self.store.record_decision(
+            decision="skip",
+            reason=f"duplicate of {outcome.duplicate_of} (same URL or same text)",
+            article_id=outcome.article.id,
+        )
+
+    def _enqueue_alerts(self, watch: PipelineWatch, article: Article, decision: StoryDecision):
+        kind = "new_story" if decision.new_story else "story_update"
+        reason = "new story" if decision.new_story else f"new source ({decision.joined_by})"
+        if not watch.notify:
+            self.store.record_decision(
+                decision="skip",
+                reason=f"{reason}; watch has no notifiers",
+                watch=watch.name,
+                story_id=decision.story_id,
+                article_id=article.id,
+            )
+        for notifier in watch.notify:
+            self.store.enqueue(
+                delivery_id=delivery_id(decision.story_id, notifier, kind, article.id),
+                notifier=notifier,
+                story_id=decision.story_id,
+                kind=kind,
+                article_ids=[article.id],
+            )
+            self.store.record_decision(
+                decision="send",
+                reason=reason,
+                watch=watch.name,
+                story_id=decision.story_id,
+                article_id=article.id,
+                notifier=notifier,
+            )

@@ -1,0 +1,581 @@
+"""SQLite persistence: fetch state, seen entries, articles, matches, stories, the outbox.
+
+One connection, used from the event-loop thread only; every call is short. The
+schema is versioned with `PRAGMA user_version` and migrated forward on open.
+Writes that belong together (an article, its matches, its story and its alerts)
+go through `transaction()`, so a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from wirewatch.models import Article, Source, Story, WatchMatch
+from wirewatch.monitor.state import FetchState
+
+MIGRATIONS: list[str] = [
+    # v1: the walking skeleton
+    """
+    CREATE TABLE fetch_state (
+        outlet TEXT PRIMARY KEY,
+        etag TEXT, last_modified TEXT,
+        last_success TEXT, last_error TEXT, last_error_at TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        polls INTEGER NOT NULL DEFAULT 0,
+        not_modified INTEGER NOT NULL DEFAULT 0,
+        entries_seen INTEGER NOT NULL DEFAULT 0,
+        first_polled TEXT
+    );
+    CREATE TABLE seen_entries (
+        outlet TEXT NOT NULL, key TEXT NOT NULL, seen_at TEXT NOT NULL,
+        PRIMARY KEY (outlet, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, text TEXT NOT NULL,
+        published TEXT NOT NULL, language TEXT, text_source TEXT NOT NULL,
+        content_hash TEXT NOT NULL, stored_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_by_url ON articles (url);
+    CREATE INDEX articles_by_hash ON articles (content_hash);
+    CREATE TABLE matches (
+        article_id TEXT NOT NULL, watch TEXT NOT NULL,
+        matched INTEGER NOT NULL, score REAL NOT NULL, threshold REAL NOT NULL,
+        evidence TEXT NOT NULL, regions TEXT NOT NULL, places TEXT NOT NULL,
+        excluded_by TEXT, reason TEXT NOT NULL, story_id TEXT,
+        PRIMARY KEY (article_id, watch)
+    );
+    CREATE TABLE stories (
+        num INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT UNIQUE,
+        watch TEXT NOT NULL, title TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        regions TEXT NOT NULL, places TEXT NOT NULL,
+        best_score REAL NOT NULL, centroid BLOB NOT NULL, members INTEGER NOT NULL
+    );
+    CREATE INDEX stories_open ON stories (watch, last_seen);
+    CREATE TABLE story_sources (
+        story_id TEXT NOT NULL, article_id TEXT NOT NULL,
+        outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published TEXT NOT NULL,
+        score REAL NOT NULL, evidence TEXT NOT NULL, joined_by TEXT NOT NULL,
+        fingerprint BLOB,
+        PRIMARY KEY (story_id, article_id)
+    );
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id TEXT NOT NULL UNIQUE,
+        notifier TEXT NOT NULL, story_id TEXT NOT NULL, kind TEXT NOT NULL,
+        article_ids TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL, last_error TEXT,
+        created_at TEXT NOT NULL, delivered_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (status, notifier, seq);
+    CREATE TABLE story_refs (
+        story_id TEXT NOT NULL, notifier TEXT NOT NULL, ref TEXT NOT NULL,
+        PRIMARY KEY (story_id, notifier)
+    );
+    CREATE TABLE decisions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL, watch TEXT, story_id TEXT, article_id TEXT, notifier TEXT,
+        decision TEXT NOT NULL, reason TEXT NOT NULL
+    );
+    """,
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass
+class OutboxRow:
+    seq: int
+    delivery_id: str
+    notifier: str
+    story_id: str
+    kind: str
+    article_ids: list[str]
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    status: str = "pending"
+    last_error: str | None = None
+
+
+@dataclass
+class OpenStory:
+    """What story assignment needs of a recent story: its vector, places and fingerprints."""
+
+    id: str
+    watch: str
+    last_seen: datetime
+    places: list[str]
+    centroid: np.ndarray
+    members: int
+    fingerprints: list[bytes]
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self._migrate()
+
+    # ---- plumbing -------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside commit together; nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # ---- crawl state (monitor.state.CrawlState) -------------------------------------
+    def get_fetch_state(self, outlet: str) -> FetchState | None:
+        row = self.db.execute("SELECT * FROM fetch_state WHERE outlet = ?", (outlet,)).fetchone()
+        if row is None:
+            return None
+        return FetchState(
+            outlet=row["outlet"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            last_success=_dt(row["last_success"]),
+            last_error=row["last_error"],
+            last_error_at=_dt(row["last_error_at"]),
+            consecutive_failures=row["consecutive_failures"],
+            polls=row["polls"],
+            not_modified=row["not_modified"],
+            entries_seen=row["entries_seen"],
+            first_polled=_dt(row["first_polled"]),
+        )
+
+    def save_fetch_state(self, state: FetchState) -> None:
+        self.db.execute(
+            """INSERT OR REPLACE INTO fetch_state VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                state.outlet,
+                state.etag,
+                state.last_modified,
+                _ts(state.last_success),
+                state.last_error,
+                _ts(state.last_error_at),
+                state.consecutive_failures,
+                state.polls,
+                state.not_modified,
+                state.entries_seen,
+                _ts(state.first_polled),
+            ),
+        )
+
+    def all_fetch_states(self) -> list[FetchState]:
+        outlets = [r[0] for r in self.db.execute("SELECT outlet FROM fetch_state ORDER BY outlet")]
+        return [s for o in outlets if (s := self.get_fetch_state(o))]
+
+    def unseen_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
+        keys = set(keys)
+        if not keys:
+            return set()
+        seen: set[str] = set()
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            seen.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT key FROM seen_entries WHERE outlet = ? AND key IN ({marks})",
+                    (outlet, *chunk),
+                )
+            )
+        return keys - seen
+
+    def mark_seen(self, outlet: str, keys: Iterable[str]) -> None:
+        now = _ts(utcnow())
+        self.db.executemany(
+            "INSERT OR IGNORE INTO seen_entries VALUES (?,?,?)",
+            [(outlet, key, now) for key in keys if key],
+        )
+
+    # ---- articles -------------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return bool(
+            self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
+        )
+
+    def find_duplicate(self, article: Article, content_hash: str) -> str | None:
+        """An already stored article with the same URL or the same text, if any."""
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE id != ?"
+            " AND (content_hash = ? OR (url IS NOT NULL AND url = ?))"
+            " ORDER BY stored_at LIMIT 1",
+            (article.id, content_hash, article.url),
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_article(self, article: Article, content_hash: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.outlet,
+                article.url,
+                article.title,
+                article.text,
+                _ts(article.published),
+                article.language,
+                article.text_source,
+                content_hash,
+                _ts(utcnow()),
+            ),
+        )
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        return Article(
+            id=row["id"],
+            outlet=row["outlet"],
+            url=row["url"],
+            title=row["title"],
+            text=row["text"],
+            published=_dt(row["published"]),
+            language=row["language"],
+            text_source=row["text_source"],
+        )
+
+    def count(self, table: str) -> int:
+        assert table.isidentifier()
+        return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    # ---- matches --------------------------------------------------------------------
+    def add_match(self, article_id: str, match: WatchMatch, story_id: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO matches VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article_id,
+                match.watch,
+                int(match.matched),
+                match.score,
+                match.threshold,
+                match.evidence,
+                json.dumps(match.regions),
+                json.dumps(match.places),
+                match.excluded_by,
+                match.reason,
+                story_id,
+            ),
+        )
+
+    def stories_of_article(self, article_id: str) -> list[tuple[str, str]]:
+        """(watch, story id) of every story the article joined."""
+        rows = self.db.execute(
+            "SELECT watch, story_id FROM matches WHERE article_id = ? AND story_id IS NOT NULL",
+            (article_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # ---- stories --------------------------------------------------------------------
+    def create_story(
+        self,
+        *,
+        watch: str,
+        title: str,
+        seen: datetime,
+        regions: list[str],
+        places: list[str],
+        score: float,
+        centroid: np.ndarray,
+    ) -> str:
+        cursor = self.db.execute(
+            "INSERT INTO stories (watch, title, first_seen, last_seen, regions, places,"
+            " best_score, centroid, members) VALUES (?,?,?,?,?,?,?,?,0)",
+            (
+                watch,
+                title,
+                _ts(seen),
+                _ts(seen),
+                json.dumps(regions),
+                json.dumps(places),
+                score,
+                centroid.astype(np.float32).tobytes(),
+            ),
+        )
+        story_id = f"s-{cursor.lastrowid}"
+        self.db.execute("UPDATE stories SET id = ? WHERE num = ?", (story_id, cursor.lastrowid))
+        return story_id
+
+    def add_source(
+        self,
+        story_id: str,
+        source: Source,
+        *,
+        joined_by: str,
+        vector: np.ndarray,
+        places: list[str],
+        regions: list[str],
+        fingerprint: bytes | None,
+    ) -> None:
+        """Add an article to a story and fold its vector, places and time into the story."""
+        row = self.db.execute(
+            "SELECT centroid, members, places, regions, last_seen, first_seen, best_score"
+            " FROM stories WHERE id = ?",
+            (story_id,),
+        ).fetchone()
+        members = row["members"]
+        total = np.frombuffer(row["centroid"], dtype=np.float32) * members + vector
+        centroid = total / max(np.linalg.norm(total), 1e-9) if members else vector
+        merged_places = list(dict.fromkeys([*json.loads(row["places"]), *places]))
+        merged_regions = list(dict.fromkeys([*json.loads(row["regions"]), *regions]))
+        last_seen = max(_dt(row["last_seen"]), source.published)
+        first_seen = min(_dt(row["first_seen"]), source.published)
+        self.db.execute(
+            "UPDATE stories SET centroid = ?, members = ?, places = ?, regions = ?, last_seen = ?,"
+            " first_seen = ?, best_score = ? WHERE id = ?",
+            (
+                np.asarray(centroid, dtype=np.float32).tobytes(),
+                members + 1,
+                json.dumps(merged_places),
+                json.dumps(merged_regions),
+                _ts(last_seen),
+                _ts(first_seen),
+                max(row["best_score"], source.score),
+                story_id,
+            ),
+        )
+        self.db.execute(
+            "INSERT OR IGNORE INTO story_sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                story_id,
+                source.article_id,
+                source.outlet,
+                source.url,
+                source.title,
+                _ts(source.published),
+                source.score,
+                source.evidence,
+                joined_by,
+                fingerprint,
+            ),
+        )
+
+    def open_stories(self, watch: str, since: datetime) -> list[OpenStory]:
+        rows = self.db.execute(
+            "SELECT id, watch, last_seen, places, centroid, members FROM stories"
+            " WHERE watch = ? AND last_seen >= ? ORDER BY num",
+            (watch, _ts(since)),
+        ).fetchall()
+        stories = []
+        for row in rows:
+            prints = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT fingerprint FROM story_sources WHERE story_id = ?"
+                    " AND fingerprint IS NOT NULL",
+                    (row["id"],),
+                )
+            ]
+            stories.append(
+                OpenStory(
+                    id=row["id"],
+                    watch=row["watch"],
+                    last_seen=_dt(row["last_seen"]),
+                    places=json.loads(row["places"]),
+                    centroid=np.frombuffer(row["centroid"], dtype=np.float32),
+                    members=row["members"],
+                    fingerprints=prints,
+                )
+            )
+        return stories
+
+    def get_story(self, story_id: str) -> Story | None:
+        row = self.db.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+        if row is None:
+            return None
+        return Story(
+            id=row["id"],
+            watch=row["watch"],
+            title=row["title"],
+            first_seen=_dt(row["first_seen"]),
+            last_seen=_dt(row["last_seen"]),
+            regions=json.loads(row["regions"]),
+            places=json.loads(row["places"]),
+            best_score=row["best_score"],
+            sources=self.sources(story_id),
+        )
+
+    def sources(self, story_id: str, article_ids: Iterable[str] | None = None) -> list[Source]:
+        rows = self.db.execute(
+            "SELECT * FROM story_sources WHERE story_id = ? ORDER BY published, rowid", (story_id,)
+        ).fetchall()
+        wanted = set(article_ids) if article_ids is not None else None
+        return [
+            Source(
+                article_id=r["article_id"],
+                outlet=r["outlet"],
+                url=r["url"],
+                title=r["title"],
+                published=_dt(r["published"]),
+                score=r["score"],
+                evidence=r["evidence"],
+            )
+            for r in rows
+            if wanted is None or r["article_id"] in wanted
+        ]
+
+    def recent_stories(self, limit: int = 50, watch: str | None = None) -> list[Story]:
+        query = "SELECT id FROM stories" + (" WHERE watch = ?" if watch else "")
+        query += " ORDER BY last_seen DESC, num DESC LIMIT ?"
+        params = (watch, limit) if watch else (limit,)
+        return [s for (sid,) in self.db.execute(query, params) if (s := self.get_story(sid))]
+
+    # ---- outbox ---------------------------------------------------------------------
+    def enqueue(
+        self, *, delivery_id: str, notifier: str, story_id: str, kind: str, article_ids: list[str]
+    ) -> None:
+        now = _ts(utcnow())
+        self.db.execute(
+            "INSERT OR IGNORE INTO outbox (delivery_id, notifier, story_id, kind, article_ids,"
+            " next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?)",
+            (delivery_id, notifier, story_id, kind, json.dumps(article_ids), now, now),
+        )
+
+    def pending_deliveries(self, notifier: str | None = None) -> list[OutboxRow]:
+        query = "SELECT * FROM outbox WHERE status = 'pending'"
+        params: tuple = ()
+        if notifier:
+            query += " AND notifier = ?"
+            params = (notifier,)
+        return [self._outbox_row(r) for r in self.db.execute(query + " ORDER BY seq", params)]
+
+    def outbox_rows(self, status: str | None = None) -> list[OutboxRow]:
+        query = "SELECT * FROM outbox" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
+        return [self._outbox_row(r) for r in self.db.execute(query, (status,) if status else ())]
+
+    @staticmethod
+    def _outbox_row(r: sqlite3.Row) -> OutboxRow:
+        return OutboxRow(
+            seq=r["seq"],
+            delivery_id=r["delivery_id"],
+            notifier=r["notifier"],
+            story_id=r["story_id"],
+            kind=r["kind"],
+            article_ids=json.loads(r["article_ids"]),
+            attempts=r["attempts"],
+            next_attempt_at=_dt(r["next_attempt_at"]),
+            created_at=_dt(r["created_at"]),
+            status=r["status"],
+            last_error=r["last_error"],
+        )
+
+    def mark_delivered(
+        self, delivery_id: str, *, remote_ref: str | None, story_id: str, notifier: str
+    ) -> None:
+        with self.transaction():
+            if remote_ref:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO story_refs VALUES (?,?,?)",
+                    (story_id, notifier, remote_ref),
+                )
+            self.db.execute(
+                "UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
+                " last_error = NULL WHERE delivery_id = ?",
+                (_ts(utcnow()), delivery_id),
+            )
+
+    def mark_attempt_failed(
+        self, delivery_id: str, *, error: str, next_attempt_at: datetime, dead: bool
+    ) -> None:
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " status = ? WHERE delivery_id = ?",
+            (error, _ts(next_attempt_at), "dead" if dead else "pending", delivery_id),
+        )
+
+    def story_ref(self, story_id: str, notifier: str) -> str | None:
+        row = self.db.execute(
+            "SELECT ref FROM story_refs WHERE story_id = ? AND notifier = ?", (story_id, notifier)
+        ).fetchone()
+        return row[0] if row else None
+
+    # ---- decisions ------------------------------------------------------------------
+    def record_decision(
+        self,
+        *,
+        decision: str,
+        reason: str,
+        watch: str | None = None,
+        story_id: str | None = None,
+        article_id: str | None = None,
+        notifier: str | None = None,
+    ) -> None:
+        """Every send/skip decision with its reason: the answer to "why did I get this?"."""
+        self.db.execute(
+            "INSERT INTO decisions (at, watch, story_id, article_id, notifier, decision, reason)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (_ts(utcnow()), watch, story_id, article_id, notifier, decision, reason),
+        )
+
+    def decisions(self, story_id: str | None = None) -> list[dict]:
+        query = "SELECT * FROM decisions" + (" WHERE story_id = ?" if story_id else "")
+        rows = self.db.execute(query + " ORDER BY seq", (story_id,) if story_id else ())
+        return [dict(r) for r in rows]

@@ -1,0 +1,141 @@
+"""One story per real-world event: decide whether a matched article opens a story or joins one.
+
+An article joins an open story of the same watch (one whose last article is within
+the watch's story window) when it is a copy of one of its sources (MinHash of word
+shingles) or when it is semantically close to the story's centroid and the places
+they name are compatible. Otherwise it opens a new story.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, Protocol
+
+import numpy as np
+from datasketch import MinHash
+
+from wirewatch import defaults
+from wirewatch.models import Article, ArticleEncoding, Source, WatchMatch
+from wirewatch.store import OpenStory, Store
+
+FINGERPRINT_PERMUTATIONS = 64
+SHINGLE_WORDS = 4
+_WORD = re.compile(r"\w+")
+
+JoinReason = Literal["new", "same_text", "similar"]
+
+
+class StoryWatch(Protocol):
+    name: str
+    story_window: float
+
+
+@dataclass(frozen=True)
+class StoryDecision:
+    story_id: str
+    new_story: bool
+    joined_by: JoinReason
+    similarity: float  # to the story joined (1.0 for a new one)
+
+
+def fingerprint(text: str) -> MinHash:
+    """MinHash of the text's word shingles: near-identical copies share most of it."""
+    words = _WORD.findall(text.lower())
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - 3))}
+    sketch = MinHash(num_perm=FINGERPRINT_PERMUTATIONS)
+    sketch.update_batch([s.encode() for s in shingles])
+    return sketch
+
+
+def _from_bytes(blob: bytes) -> MinHash:
+    values = np.frombuffer(blob, dtype=np.uint64)
+    return MinHash(num_perm=len(values), hashvalues=values)
+
+
+def place_names(encoding: ArticleEncoding) -> list[str]:
+    return list(dict.fromkeys(hit.resolved for hit in encoding.places))
+
+
+class StoryAssigner:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        similarity: float = defaults.STORY_SIMILARITY,
+        same_text: float = defaults.SYNDICATED_JACCARD,
+    ) -> None:
+        self.store = store
+        self.similarity = similarity
+        self.same_text = same_text
+
+    def assign(
+        self, watch: StoryWatch, article: Article, encoding: ArticleEncoding, match: WatchMatch
+    ) -> StoryDecision:
+        """Join the best open story or open a new one; writes the story and its source."""
+        sketch = fingerprint(article.text or article.title)
+        places = place_names(encoding)
+        since = article.published - timedelta(seconds=watch.story_window)
+        best = self._best_story(
+            self.store.open_stories(watch.name, since), encoding, places, sketch
+        )
+        source = Source(
+            article_id=article.id,
+            outlet=article.outlet,
+            url=article.url,
+            title=article.title,
+            published=article.published,
+            score=match.score,
+            evidence=match.evidence,
+        )
+        if best is None:
+            story_id = self.store.create_story(
+                watch=watch.name,
+                title=article.title,
+                seen=article.published,
+                regions=match.regions,
+                places=places,
+                score=match.score,
+                centroid=encoding.lead_vector,
+            )
+            decision = StoryDecision(story_id, True, "new", 1.0)
+        else:
+            story, reason, score = best
+            decision = StoryDecision(story.id, False, reason, score)
+        self.store.add_source(
+            decision.story_id,
+            source,
+            joined_by=decision.joined_by,
+            vector=encoding.lead_vector,
+            places=places,
+            regions=match.regions,
+            fingerprint=sketch.hashvalues.astype(np.uint64).tobytes(),
+        )
+        return decision
+
+    def _best_story(
+        self,
+        stories: list[OpenStory],
+        encoding: ArticleEncoding,
+        places: list[str],
+        sketch: MinHash,
+    ) -> tuple[OpenStory, JoinReason, float] | None:
+        best: tuple[OpenStory, JoinReason, float] | None = None
+        for story in stories:
+            copy = max((sketch.jaccard(_from_bytes(p)) for p in story.fingerprints), default=0.0)
+            if copy >= self.same_text:
+                return story, "same_text", copy
+            similarity = float(np.dot(story.centroid, encoding.lead_vector))
+            if similarity < self.similarity or not _places_compatible(places, story.places):
+                continue
+            if best is None or similarity > best[2]:
+                best = (story, "similar", similarity)
+        return best
+
+
+def _places_compatible(article_places: list[str], story_places: list[str]) -> bool:
+    """Reports of one event name at least one common place, unless one of them names none."""
+    if not article_places or not story_places:
+        return True
+    return bool(set(article_places) & set(story_places))
