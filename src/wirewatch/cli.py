@@ -172,7 +172,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     try:
         for story in store.recent_stories(limit=args.limit, watch=args.watch):
             print(f"{story.id}  [{story.watch}]  {story.title}")
-            seen = f"first {story.first_seen:%Y-%m-%d %H:%M}Z  last {story.last_seen:%Y-%m-%d %H:%M}Z"
+            seen = f"first {story.first_seen:%Y-%m-%d %H:%M}Z, last {story.last_seen:%H:%M}Z"
             print(f"    {seen}  places: {', '.join(story.places) or '-'}")
             for source in story.sources:
                 print(f"    - {source.outlet}: {source.title}  {source.url or ''}")

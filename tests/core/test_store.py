@@ -1,4 +1,4 @@
-"""The store: schema versions, crawl state, transactions, stories and the outbox survive reopening."""
+"""The store: schema versions, crawl state, transactions; stories and outbox survive reopening."""
 
 from datetime import UTC, datetime, timedelta
 
