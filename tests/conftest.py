@@ -5,5 +5,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from tests.fixtures.outlets import *  # noqa: E402, F403
-from tests.fixtures.slack_api import *  # noqa: E402, F403
+from tests.fixtures.outlets import *  # noqa: F403
+from tests.fixtures.slack_api import *  # noqa: F403
+from tests.fixtures.smtp import *  # noqa: F403

@@ -186,3 +186,110 @@ def print_summary(summaries: Sequence[WatchSummary], total: int, out: TextIO) ->
 def temporary_store() -> tuple[Store, tempfile.TemporaryDirectory]:
     folder = tempfile.TemporaryDirectory(prefix="wirewatch-backtest-")
     return Store(Path(folder.name) / "backtest.db"), folder
+
+
+# ---- precision and recall against labels (`--labels WATCH=LABEL[@REGION]`) -------------------
+@dataclass(frozen=True)
+class LabelSpec:
+    """Which corpus label says a watch should fire: `labels[label]` and, if given, the region."""
+
+    watch: str
+    label: str
+    region: str | None = None  # ISO country code ("PK") or first-level region ("Balochistan")
+
+    def expects(self, item: dict[str, Any]) -> bool:
+        if not (item.get("labels") or {}).get(self.label):
+            return False
+        if self.region is None:
+            return True
+        wanted = self.region.casefold()
+        return wanted in {str(item.get("country") or "").casefold(), _admin1(item)}
+
+
+def _admin1(item: dict[str, Any]) -> str:
+    name = str(item.get("admin1") or "").casefold()
+    return {"baluchistan": "balochistan"}.get(name, name)
+
+
+def parse_label_spec(text: str) -> LabelSpec:
+    """`balochistan-attacks=coordinated_attack@Balochistan` → LabelSpec."""
+    watch, sep, rest = text.partition("=")
+    if not sep or not watch or not rest:
+        raise ValueError(f"--labels {text!r}: expected WATCH=LABEL or WATCH=LABEL@REGION")
+    label, _, region = rest.partition("@")
+    return LabelSpec(watch.strip(), label.strip(), region.strip() or None)
+
+
+@dataclass
+class LabelReport:
+    spec: LabelSpec
+    true_positives: list[tuple[str, float]]
+    false_positives: list[tuple[str, float]]  # (item id, score)
+    false_negatives: list[tuple[str, float]]
+
+    @property
+    def precision(self) -> float:
+        fired = len(self.true_positives) + len(self.false_positives)
+        return len(self.true_positives) / fired if fired else 1.0
+
+    @property
+    def recall(self) -> float:
+        wanted = len(self.true_positives) + len(self.false_negatives)
+        return len(self.true_positives) / wanted if wanted else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def watch_verdict(
+    watch: str, item_id: str, outcomes: dict[str, ArticleOutcome]
+) -> tuple[bool, float]:
+    """Did the watch fire on this item, and with what score? A duplicate takes its original's."""
+    outcome = outcomes.get(item_id)
+    if outcome is not None and outcome.duplicate_of:
+        outcome = outcomes.get(outcome.duplicate_of, outcome)
+    if outcome is None:
+        return False, 0.0
+    match = next((m for m in outcome.matches if m.watch == watch), None)
+    return (bool(match and match.matched), match.score if match else 0.0)
+
+
+def evaluate_labels(
+    specs: Sequence[LabelSpec],
+    items: Sequence[dict[str, Any]],
+    outcomes: dict[str, ArticleOutcome],
+) -> list[LabelReport]:
+    reports = []
+    for spec in specs:
+        report = LabelReport(spec, [], [], [])
+        for item in items:
+            fired, score = watch_verdict(spec.watch, str(item["id"]), outcomes)
+            expected = spec.expects(item)
+            if fired and expected:
+                report.true_positives.append((str(item["id"]), score))
+            elif fired:
+                report.false_positives.append((str(item["id"]), score))
+            elif expected:
+                report.false_negatives.append((str(item["id"]), score))
+        reports.append(report)
+    return reports
+
+
+def print_label_reports(
+    reports: Sequence[LabelReport], items: Sequence[dict[str, Any]], out: TextIO
+) -> None:
+    titles = {str(item["id"]): str(item["title"]) for item in items}
+    out.write("\nwatch vs labels                      precision  recall  F1     TP  FP  FN\n")
+    for r in reports:
+        target = f"{r.spec.label}@{r.spec.region}" if r.spec.region else r.spec.label
+        name = f"{r.spec.watch} = {target}"
+        out.write(
+            f"{name:36} {r.precision:9.2f}  {r.recall:6.2f}  {r.f1:.2f}  "
+            f"{len(r.true_positives):3} {len(r.false_positives):3} {len(r.false_negatives):3}\n"
+        )
+    for r in reports:
+        for kind, rows in (("false positive", r.false_positives), ("missed", r.false_negatives)):
+            for item_id, score in sorted(rows, key=lambda row: -row[1]):
+                out.write(f"  {r.spec.watch}: {kind} {item_id} ({score:.2f}) {titles[item_id]}\n")

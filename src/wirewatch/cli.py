@@ -130,8 +130,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     try:
+        specs = [backtest.parse_label_spec(text) for text in args.labels]
+        unknown = {s.watch for s in specs} - {w.name for w in config.watches}
+        if unknown:
+            raise ValueError(f"--labels names unknown watches: {', '.join(sorted(unknown))}")
         items = backtest.read_corpus(Path(args.corpus))
-    except (OSError, backtest.CorpusError) as exc:
+    except (OSError, ValueError) as exc:
         print(f"wirewatch backtest: {exc}", file=sys.stderr)
         return 1
     store, folder = backtest.temporary_store()
@@ -150,6 +154,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
     summaries = backtest.summarise([w.name for w in config.watches], items, outcomes)
     backtest.print_summary(summaries, len(items), sys.stdout)
+    if specs:
+        reports = backtest.evaluate_labels(specs, items, outcomes)
+        backtest.print_label_reports(reports, items, sys.stdout)
     return 0
 
 
@@ -178,6 +185,59 @@ def cmd_stories(args: argparse.Namespace) -> int:
                 print(f"    - {source.outlet}: {source.title}  {source.url or ''}")
     finally:
         store.close()
+    return 0
+
+
+def cmd_outlets(args: argparse.Namespace) -> int:
+    from wirewatch.service import open_store
+
+    config = load_or_report(args, check_regions=False)
+    if config is None:
+        return 1
+    store = open_store(config)
+    try:
+        states = {state.outlet: state for state in store.all_fetch_states()}
+    finally:
+        store.close()
+    print(f"{'outlet':24} {'polls':>6} {'304%':>5} {'fails':>5}  {'last success':20}  last error")
+    for outlet in config.outlets:
+        state = states.get(outlet.name)
+        if state is None:
+            print(f"{outlet.name:24} {'never polled':>18}")
+            continue
+        ratio = 100 * state.not_modified / state.polls if state.polls else 0.0
+        success = f"{state.last_success:%Y-%m-%d %H:%M:%S}" if state.last_success else "never"
+        print(
+            f"{outlet.name:24} {state.polls:6} {ratio:5.0f} {state.consecutive_failures:5}  "
+            f"{success:20}  {state.last_error or ''}"
+        )
+    return 0
+
+
+def cmd_digest_send(args: argparse.Namespace) -> int:
+    from wirewatch.digest import DigestSender
+    from wirewatch.service import build_digests, open_store
+
+    config = load_or_report(args, check_regions=False)
+    if config is None:
+        return 1
+    digests = build_digests(config)
+    if args.name not in digests:
+        known = ", ".join(sorted(digests)) or "none configured"
+        print(f"wirewatch digest: no email notifier {args.name!r} ({known})", file=sys.stderr)
+        return 1
+    store = open_store(config)
+    try:
+        report = asyncio.run(DigestSender(store, digests).send(args.name))
+    finally:
+        store.close()
+    if report.error:
+        print(f"digest {args.name}: not sent: {report.error}", file=sys.stderr)
+        return 1
+    print(
+        f"digest {args.name}: "
+        + (f"sent {report.alerts} alerts" if report.sent else "nothing new, not sent")
+    )
     return 0
 
 
@@ -235,11 +295,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("corpus", metavar="CORPUS.jsonl")
     backtest.add_argument("--out", metavar="OUT.jsonl", help="write one result line per article")
+    backtest.add_argument(
+        "--labels",
+        action="append",
+        default=[],
+        metavar="WATCH=LABEL[@REGION]",
+        help="score a watch against the corpus labels (repeatable), e.g. "
+        "--labels balochistan-attacks=coordinated_attack@Balochistan",
+    )
     explain = command("explain", cmd_explain, "Show per watch why one article matches or not.")
     explain.add_argument("source", metavar="URL|FILE.html|-")
     stories = command("stories", cmd_stories, "List recent stories with their sources.")
     stories.add_argument("--watch")
     stories.add_argument("--limit", type=int, default=20)
+    digest = command("digest", cmd_digest_send, "Send an email digest now: digest send NAME.")
+    digest.add_argument("action", choices=["send"])
+    digest.add_argument("name", metavar="NAME", help="the email notifier's name")
+    command("outlets", cmd_outlets, "Show each outlet's health: polls, 304 ratio, failures.")
     outbox = command("outbox", cmd_outbox, "List alert deliveries (pending, delivered, dead).")
     outbox.add_argument("--status", default="all", choices=["all", "pending", "delivered", "dead"])
     return parser

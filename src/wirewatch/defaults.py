@@ -31,6 +31,13 @@ FEED_MAX_BYTES = 5 * MB
 PAGE_MAX_BYTES = 10 * MB
 ROBOTS_MAX_BYTES = 512 * KB
 ROBOTS_CACHE_S = 24 * HOUR
+ROBOTS_ERROR_CACHE_S = 10 * MINUTE  # robots.txt unreachable (5xx, timeout): allowed, asked again
+FETCH_CHUNK_BYTES = 64 * KB  # bodies are read and size-checked in chunks of this size
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 # outlets
 POLL_INTERVAL_S = 5 * MINUTE
@@ -47,6 +54,8 @@ LEAD_PARAGRAPHS = 2  # title plus this many paragraphs make the "lead" passage
 
 # stories
 STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
+GROUP_WAIT_S = 30.0  # a new story waits this long so near-simultaneous reports make one alert
+UPDATE_INTERVAL_S = 30 * MINUTE  # a story's updates go out at most once per this interval
 STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
 SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
 
@@ -56,6 +65,16 @@ DELIVERY_RETRY_MAX_S = 5 * MINUTE
 DELIVERY_DEAD_AFTER_S = 24 * HOUR
 DELIVERY_POLL_S = 1.0
 HTTP_TIMEOUT_S = 15.0
+WEBHOOK_SIGNATURE_TOLERANCE_S = 300.0  # receivers reject signed requests older/newer than this
+SLACK_BASE_URL = "https://slack.com/api/"
+SLACK_SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
+SLACK_FIELD_MAX_CHARS = 2000  # Slack's limit for one section field
+SLACK_MAX_BLOCKS = 50  # Slack's limit for blocks in one message
+SLACK_FALLBACK_MAX_CHARS = 3000  # the plain `text` fallback (Slack allows more; we keep it short)
+SLACK_TITLE_MAX_CHARS = 250  # article titles in Slack messages are cut to this length
+SLACK_LISTED_SOURCES = 10  # sources listed by name in one message; the rest are counted
+EXCERPT_MAX_CHARS = 300  # the evidence excerpt shown in alerts: 2-3 lines
+EXCERPT_MAX_SENTENCES = 3
 
 # email
 EMAIL_PORT = 587
@@ -63,3 +82,42 @@ EMAIL_TIMEZONE = "UTC"
 
 # demo
 DEMO_POLL_INTERVAL_S = 2.0
+
+# email digests
+DIGEST_SUBJECT = "wirewatch digest"
+DIGEST_MISFIRE_GRACE_S = 1 * HOUR  # a digest that fired late (busy loop, suspend) still goes out
+
+# rules (matching details; see docs/matching.md)
+LEAD_MAX_WORDS = 160  # the lead passage is cut to this many words (the model reads ~190)
+PASSAGE_OVERLAP_WORDS = 30  # consecutive body passages share about this many words
+MAX_PASSAGES = 24  # passages scored per article (lead included); the rest of a long text is cut
+LEAD_WEIGHT = 0.6  # score = 0.6 * lead similarity + 0.4 * max(lead, best passage) similarity
+EXCLUDE_MARGIN = 0.0  # excluded when an exclude phrase is this much closer than the watch
+GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
+EVIDENCE_MAX_CHARS = 400
+WATCH_THRESHOLD = 0.43  # re-tuned with config/watches.example.yaml (replaces the value above)
+
+# config (added by the config package; values the YAML schema falls back on)
+RESPECT_ROBOTS = True  # crawler.respect_robots: obey robots.txt for article pages
+MIN_POLL_INTERVAL_S = 10.0  # outlets[].interval may not be shorter than this
+MAX_DURATION_S = 365 * 24 * HOUR  # no duration in the config may exceed this
+OUTLET_ENABLED = True
+EMAIL_STARTTLS = True
+EMAIL_TLS = False
+DIGEST_SEND_EMPTY = False  # send a digest even when nothing happened since the last one
+SERVER_LISTEN = "127.0.0.1:9464"  # server.listen when the `server:` section is present but empty
+
+# notifiers (added by the notifiers package)
+RETRY_AFTER_MAX_S = 1 * HOUR  # a receiver's Retry-After is honoured up to this long
+SLACK_CLIENT_RETRY_MAX_S = 2.0  # slack-sdk waits out a 429 itself only when Retry-After <= this
+SLACK_LINK_MAX_CHARS = 1500  # a longer `<url|label>` is shown as its label only
+SLACK_OUTLET_MAX_CHARS = 80  # outlet names in Slack messages are cut to this length
+HTTP_ERROR_DETAIL_CHARS = 200  # this much of a receiver's error body goes into the error message
+SOURCE_SUMMARY_NAMES = 2  # "dawn, geo +3 more": outlets named before the rest are counted
+
+# monitor (added by the monitor package: crawl scheduling)
+CRAWL_FIRST_RUN_SPREAD_S = 5.0  # first polls after start are spread over up to this long
+CRAWL_MISFIRE_GRACE_S = None  # None: a poll that fired late still runs (coalesced) at any delay
+BACKOFF_AFTER_FAILURES = 2  # consecutive failed polls before the next one is pushed out
+CRAWL_SHUTDOWN_TIMEOUT_S = 30.0  # shutdown waits this long for running polls, then cancels them
+EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (consent wall, menu)

@@ -21,7 +21,9 @@ from wirewatch.store import OutboxRow, Store, utcnow
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "dead", "blocked"]
+# "failed": retry later, and the rest of this notifier's queue waits behind it;
+# "waiting": an update whose new-story message has not gone out yet.
+Outcome = Literal["delivered", "dead", "failed", "waiting"]
 
 
 class _Notifier:  # the part of notifiers.base.Notifier this module relies on
@@ -45,11 +47,13 @@ class DeliveryWorker:
         *,
         clock: Callable[[], datetime] = utcnow,
         dead_after_s: float = defaults.DELIVERY_DEAD_AFTER_S,
+        on_attempt: Callable[[str, Outcome], None] | None = None,
     ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.dead_after_s = dead_after_s
+        self.on_attempt = on_attempt or (lambda notifier, outcome: None)
         self.last_errors: dict[str, str] = {}
         self._wakeup = asyncio.Event()
 
@@ -63,9 +67,13 @@ class DeliveryWorker:
         for name, notifier in self.notifiers.items():
             for row in self.store.pending_deliveries(name):
                 if row.next_attempt_at > now:
-                    break
+                    if row.attempts:  # backing off after a failure: keep the order, wait
+                        break
+                    continue  # in its grouping wait: later alerts may go first
                 outcome = await self._deliver(notifier, row)
-                if outcome == "blocked":
+                if outcome != "waiting":
+                    self.on_attempt(name, outcome)
+                if outcome == "failed":  # the receiver is failing: the rest waits behind it
                     break
                 delivered += outcome == "delivered"
         return delivered
@@ -99,14 +107,14 @@ class DeliveryWorker:
         return not self.pending()
 
     async def _deliver(self, notifier: _Notifier, row: OutboxRow) -> Outcome:
-        """Try one alert; "blocked" means the rest of this notifier's queue must wait."""
+        """Try one alert."""
         alert = self._build_alert(row)
         if alert is None:
             self._fail(row, "the story or its articles are gone from the store", dead=True)
             return "dead"
         thread_ref = self.store.story_ref(row.story_id, row.notifier)
         if row.kind == "story_update" and thread_ref is None and self._has_pending_parent(row):
-            return "blocked"  # the new-story message has not gone out yet
+            return "waiting"
         try:
             result = await notifier.send(alert, thread_ref)
         except Exception as exc:  # a notifier bug: keep the alert, say what happened
@@ -124,7 +132,7 @@ class DeliveryWorker:
         dead = self._fail(
             row, result.error or "failed", dead=not result.retryable, retry_after=result.retry_after
         )
-        return "dead" if dead else "blocked"  # a dead alert does not hold up the queue
+        return "dead" if dead else "failed"  # a dead alert does not hold up the queue
 
     def _fail(
         self, row: OutboxRow, error: str, *, dead: bool, retry_after: float | None = None
@@ -160,18 +168,23 @@ class DeliveryWorker:
         )
 
     def _build_alert(self, row: OutboxRow) -> Alert | None:
-        story = self.store.get_story(row.story_id)
-        if story is None:
-            return None
-        articles = self.store.sources(row.story_id, row.article_ids)
-        if not articles:
-            return None
-        return Alert(
-            delivery_id=row.delivery_id,
-            kind=row.kind,
-            notifier=row.notifier,
-            watch=story.watch,
-            story=story,
-            articles=articles,
-            created_at=row.created_at,
-        )
+        return build_alert(self.store, row)
+
+
+def build_alert(store: Store, row: OutboxRow) -> Alert | None:
+    """The alert an outbox row stands for, or None when its story or articles are gone."""
+    story = store.get_story(row.story_id)
+    if story is None:
+        return None
+    articles = store.sources(row.story_id, row.article_ids)
+    if not articles:
+        return None
+    return Alert(
+        delivery_id=row.delivery_id,
+        kind=row.kind,
+        notifier=row.notifier,
+        watch=story.watch,
+        story=story,
+        articles=articles,
+        created_at=row.created_at,
+    )

@@ -61,6 +61,7 @@ class ArticleEncoding:
     passages: list[str]  # passage 0 is the lead (title + first paragraphs)
     vectors: np.ndarray  # (len(passages), dim), L2-normalised
     places: list[PlaceHit]
+    leads: int = 1  # passages that make up the lead: 2 when passage 1 is the headline alone
 
     @property
     def lead_vector(self) -> np.ndarray:

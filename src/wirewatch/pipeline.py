@@ -13,10 +13,11 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from wirewatch.models import Article, ArticleEncoding, WatchMatch
-from wirewatch.store import Store
+from wirewatch.store import Store, utcnow
 from wirewatch.stories import StoryAssigner, StoryDecision
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ class PipelineWatch(Protocol):
     name: str
     notify: list[str]
     story_window: float
+    group_wait: float
+    update_interval: float
 
 
 class ArticleMatcher(Protocol):
@@ -107,29 +110,59 @@ class Pipeline:
         )
 
     def _enqueue_alerts(self, watch: PipelineWatch, article: Article, decision: StoryDecision):
+        """Queue an alert per notifier, or say why not (no notifiers, silenced, grouped)."""
         kind = "new_story" if decision.new_story else "story_update"
         reason = "new story" if decision.new_story else f"new source ({decision.joined_by})"
+        trail = {"watch": watch.name, "story_id": decision.story_id, "article_id": article.id}
         if not watch.notify:
             self.store.record_decision(
-                decision="skip",
-                reason=f"{reason}; watch has no notifiers",
-                watch=watch.name,
-                story_id=decision.story_id,
-                article_id=article.id,
+                decision="skip", reason=f"{reason}; watch has no notifiers", **trail
             )
-        for notifier in watch.notify:
-            self.store.enqueue(
-                delivery_id=delivery_id(decision.story_id, notifier, kind, article.id),
-                notifier=notifier,
-                story_id=decision.story_id,
-                kind=kind,
-                article_ids=[article.id],
-            )
+            return
+        silence = self.store.active_silence(watch.name, decision.story_id)
+        if silence is not None:
             self.store.record_decision(
-                decision="send",
-                reason=reason,
-                watch=watch.name,
-                story_id=decision.story_id,
-                article_id=article.id,
-                notifier=notifier,
+                decision="silenced",
+                reason=f"{reason}; silence #{silence.id} until {silence.ends_at:%Y-%m-%d %H:%M}Z"
+                f": {silence.reason}",
+                **trail,
             )
+            return
+        for notifier in watch.notify:
+            self._enqueue_one(watch, notifier, kind, reason, article, decision, trail)
+
+    def _enqueue_one(
+        self,
+        watch: PipelineWatch,
+        notifier: str,
+        kind: str,
+        reason: str,
+        article: Article,
+        decision: StoryDecision,
+        trail: dict[str, str],
+    ) -> None:
+        now = utcnow()
+        waiting = self.store.waiting_alert(decision.story_id, notifier, now)
+        if waiting is not None:  # still in its grouping wait or update interval: join it
+            self.store.add_to_alert(waiting.delivery_id, [article.id])
+            self.store.record_decision(
+                decision="grouped",
+                reason=f"{reason}; joins queued {waiting.kind} {waiting.delivery_id}",
+                notifier=notifier,
+                **trail,
+            )
+            return
+        if decision.new_story:
+            not_before = now + timedelta(seconds=watch.group_wait)
+        else:
+            last = self.store.last_alert_at(decision.story_id, notifier) or now
+            not_before = max(now, last + timedelta(seconds=watch.update_interval))
+        self.store.enqueue(
+            delivery_id=delivery_id(decision.story_id, notifier, kind, article.id),
+            notifier=notifier,
+            story_id=decision.story_id,
+            kind=kind,
+            article_ids=[article.id],
+            not_before=not_before,
+        )
+        self.store.record_decision(decision="send", reason=reason, notifier=notifier, **trail)

@@ -90,6 +90,20 @@ MIGRATIONS: list[str] = [
         decision TEXT NOT NULL, reason TEXT NOT NULL
     );
     """,
+    # 2: email digests remember when each last went out
+    """
+    CREATE TABLE digests (notifier TEXT PRIMARY KEY, last_sent_at TEXT NOT NULL);
+    """,
+    # 3: silences: matched and recorded, not notified
+    """
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        watch TEXT, story_id TEXT,
+        starts_at TEXT NOT NULL, ends_at TEXT NOT NULL,
+        reason TEXT NOT NULL, created_by TEXT
+    );
+    CREATE INDEX outbox_story ON outbox (story_id, notifier, status)
+    """,
 ]
 
 
@@ -118,6 +132,17 @@ class OutboxRow:
     created_at: datetime
     status: str = "pending"
     last_error: str | None = None
+
+
+@dataclass
+class Silence:
+    id: int
+    watch: str | None
+    story_id: str | None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str | None = None
 
 
 @dataclass
@@ -490,14 +515,61 @@ class Store:
 
     # ---- outbox ---------------------------------------------------------------------
     def enqueue(
-        self, *, delivery_id: str, notifier: str, story_id: str, kind: str, article_ids: list[str]
+        self,
+        *,
+        delivery_id: str,
+        notifier: str,
+        story_id: str,
+        kind: str,
+        article_ids: list[str],
+        not_before: datetime | None = None,
     ) -> None:
-        now = _ts(utcnow())
+        now = utcnow()
         self.db.execute(
             "INSERT OR IGNORE INTO outbox (delivery_id, notifier, story_id, kind, article_ids,"
             " next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?)",
-            (delivery_id, notifier, story_id, kind, json.dumps(article_ids), now, now),
+            (
+                delivery_id,
+                notifier,
+                story_id,
+                kind,
+                json.dumps(article_ids),
+                _ts(max(now, not_before or now)),
+                _ts(now),
+            ),
         )
+
+    def waiting_alert(self, story_id: str, notifier: str, now: datetime) -> OutboxRow | None:
+        """A queued alert for this story still in its grouping wait or update interval.
+
+        New articles may join it. One that is due is not offered: the delivery worker may
+        already be sending it, and an article added then would be marked delivered unsent.
+        """
+        row = self.db.execute(
+            "SELECT * FROM outbox WHERE story_id = ? AND notifier = ? AND status = 'pending'"
+            " AND attempts = 0 AND next_attempt_at > ? ORDER BY seq DESC LIMIT 1",
+            (story_id, notifier, _ts(now)),
+        ).fetchone()
+        return self._outbox_row(row) if row else None
+
+    def add_to_alert(self, delivery_id: str, article_ids: list[str]) -> None:
+        row = self.db.execute(
+            "SELECT article_ids FROM outbox WHERE delivery_id = ?", (delivery_id,)
+        ).fetchone()
+        merged = list(dict.fromkeys([*json.loads(row[0]), *article_ids]))
+        self.db.execute(
+            "UPDATE outbox SET article_ids = ? WHERE delivery_id = ?",
+            (json.dumps(merged), delivery_id),
+        )
+
+    def last_alert_at(self, story_id: str, notifier: str) -> datetime | None:
+        """When this story last went out (or is due to) through this notifier."""
+        row = self.db.execute(
+            "SELECT MAX(COALESCE(delivered_at, next_attempt_at)) FROM outbox"
+            " WHERE story_id = ? AND notifier = ? AND status != 'dead'",
+            (story_id, notifier),
+        ).fetchone()
+        return _dt(row[0]) if row else None
 
     def pending_deliveries(self, notifier: str | None = None) -> list[OutboxRow]:
         query = "SELECT * FROM outbox WHERE status = 'pending'"
@@ -556,6 +628,68 @@ class Store:
             "SELECT ref FROM story_refs WHERE story_id = ? AND notifier = ?", (story_id, notifier)
         ).fetchone()
         return row[0] if row else None
+
+    # ---- silences -------------------------------------------------------------------
+    def add_silence(
+        self,
+        *,
+        ends_at: datetime,
+        reason: str,
+        watch: str | None = None,
+        story_id: str | None = None,
+        created_by: str | None = None,
+    ) -> int:
+        if (watch is None) == (story_id is None):
+            raise ValueError("a silence covers either one watch or one story")
+        cursor = self.db.execute(
+            "INSERT INTO silences (watch, story_id, starts_at, ends_at, reason, created_by)"
+            " VALUES (?,?,?,?,?,?)",
+            (watch, story_id, _ts(utcnow()), _ts(ends_at), reason, created_by),
+        )
+        return int(cursor.lastrowid)
+
+    def silences(self, *, active_at: datetime | None = None) -> list[Silence]:
+        query = "SELECT * FROM silences"
+        params: tuple = ()
+        if active_at is not None:
+            query += " WHERE starts_at <= ? AND ends_at > ?"
+            params = (_ts(active_at), _ts(active_at))
+        return [
+            Silence(
+                id=r["id"],
+                watch=r["watch"],
+                story_id=r["story_id"],
+                starts_at=_dt(r["starts_at"]),
+                ends_at=_dt(r["ends_at"]),
+                reason=r["reason"],
+                created_by=r["created_by"],
+            )
+            for r in self.db.execute(query + " ORDER BY id", params)
+        ]
+
+    def active_silence(self, watch: str, story_id: str) -> Silence | None:
+        now = utcnow()
+        return next(
+            (s for s in self.silences(active_at=now) if s.watch == watch or s.story_id == story_id),
+            None,
+        )
+
+    def expire_silence(self, silence_id: int) -> bool:
+        cursor = self.db.execute(
+            "UPDATE silences SET ends_at = ? WHERE id = ? AND ends_at > ?",
+            (_ts(utcnow()), silence_id, _ts(utcnow())),
+        )
+        return cursor.rowcount > 0
+
+    # ---- digests --------------------------------------------------------------------
+    def last_digest_at(self, notifier: str) -> datetime | None:
+        row = self.db.execute(
+            "SELECT last_sent_at FROM digests WHERE notifier = ?", (notifier,)
+        ).fetchone()
+        return _dt(row[0]) if row else None
+
+    def set_last_digest_at(self, notifier: str, at: datetime) -> None:
+        self.db.execute("INSERT OR REPLACE INTO digests VALUES (?, ?)", (notifier, _ts(at)))
 
     # ---- decisions ------------------------------------------------------------------
     def record_decision(

@@ -21,6 +21,7 @@ from wirewatch.models import Article, ArticleEncoding, Source, WatchMatch
 from wirewatch.store import OpenStory, Store
 
 FINGERPRINT_PERMUTATIONS = 64
+FINGERPRINT_SCHEME = "affine32"  # stored sketches are uint32; a scheme change needs a migration
 SHINGLE_WORDS = 4
 _WORD = re.compile(r"\w+")
 
@@ -44,14 +45,14 @@ def fingerprint(text: str) -> MinHash:
     """MinHash of the text's word shingles: near-identical copies share most of it."""
     words = _WORD.findall(text.lower())
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - 3))}
-    sketch = MinHash(num_perm=FINGERPRINT_PERMUTATIONS)
+    sketch = MinHash(num_perm=FINGERPRINT_PERMUTATIONS, scheme=FINGERPRINT_SCHEME)
     sketch.update_batch([s.encode() for s in shingles])
     return sketch
 
 
 def _from_bytes(blob: bytes) -> MinHash:
-    values = np.frombuffer(blob, dtype=np.uint64)
-    return MinHash(num_perm=len(values), hashvalues=values)
+    values = np.frombuffer(blob, dtype=np.uint32)
+    return MinHash(hashvalues=values, scheme=FINGERPRINT_SCHEME)
 
 
 def place_names(encoding: ArticleEncoding) -> list[str]:
@@ -110,7 +111,7 @@ class StoryAssigner:
             vector=encoding.lead_vector,
             places=places,
             regions=match.regions,
-            fingerprint=sketch.hashvalues.astype(np.uint64).tobytes(),
+            fingerprint=sketch.hashvalues.astype(np.uint32).tobytes(),
         )
         return decision
 

@@ -1,14 +1,11 @@
 """The outbox worker: in order, once, retried with backoff, dead-lettered when hopeless."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import numpy as np
-
+from tests.fixtures.outbox_data import Clock, enqueue, make_story
 from wirewatch.delivery import DeliveryWorker, backoff_delay
-from wirewatch.models import Alert, DeliveryResult, Source
+from wirewatch.models import Alert, DeliveryResult
 from wirewatch.store import Store
-
-T0 = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 
 
 class ScriptedReceiver:
@@ -24,43 +21,6 @@ class ScriptedReceiver:
         if self.answers:
             return self.answers.pop(0)
         return DeliveryResult.success(remote_ref=f"ts-{len(self.sent)}")
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime.now(UTC)
-
-    def __call__(self):
-        return self.now
-
-
-def make_story(store: Store, *articles: str) -> str:
-    sid = store.create_story(
-        watch="w",
-        title="Attacks",
-        seen=T0,
-        regions=[],
-        places=[],
-        score=0.7,
-        centroid=np.ones(2, dtype=np.float32),
-    )
-    for n, article_id in enumerate(articles):
-        store.add_source(
-            sid,
-            Source(article_id, "dawn", None, article_id, T0 + timedelta(minutes=n), 0.7, "e"),
-            joined_by="new",
-            vector=np.ones(2, dtype=np.float32),
-            places=[],
-            regions=[],
-            fingerprint=None,
-        )
-    return sid
-
-
-def enqueue(store, sid, notifier, kind, article, n):
-    store.enqueue(
-        delivery_id=f"d-{n}", notifier=notifier, story_id=sid, kind=kind, article_ids=[article]
-    )
 
 
 async def test_updates_thread_under_the_parent_and_nothing_repeats(tmp_path):

@@ -25,7 +25,8 @@ class FetchState:
     polls: int = 0
     not_modified: int = 0  # polls answered 304
     entries_seen: int = 0
-    first_polled: datetime | None = None  # None: the outlet has never been polled (backfill applies)
+    # None: the outlet has never been polled (the backfill rule applies)
+    first_polled: datetime | None = None
 
 
 class CrawlState(Protocol):

@@ -1,0 +1,100 @@
+"""Matching throughput against the raw model, measured in the same run.
+
+    python -m benchmarks.matching [--articles N] [--repeat R]
+
+Baseline: ``SentenceTransformer.encode`` of exactly the passages the matcher encodes.
+Measured: ``Matcher.match_articles`` (passage split, place finding, encoding in the worker
+thread, every watch decided). The ratio shows the matcher's overhead over bare encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.corpus_eval import DEFAULT_CONFIG, load_watches
+from wirewatch.models import Article
+from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.gazetteer import Gazetteer
+from wirewatch.rules.matcher import Matcher
+
+SENTENCES = [
+    "Militants attacked a checkpoint near Quetta on Saturday, officials said.",
+    "Mobile internet services were suspended in several districts of Balochistan.",
+    "The provincial government said the measure was taken for security reasons.",
+    "Traders in Gwadar complained that the outage had halted digital payments.",
+    "Police in Karachi raised alert levels after the attacks in the north.",
+    "The cricket board announced the schedule for the coming season in Lahore.",
+    "Rain is expected across Sindh and Punjab later in the week.",
+    "Analysts said the violence reflected a long-running insurgency in the region.",
+]
+
+
+def synthetic_articles(count: int, words: int = 300, seed: int = 7) -> list[Article]:
+    rng = random.Random(seed)
+    articles = []
+    for i in range(count):
+        sentences = [rng.choice(SENTENCES) for _ in range(words // 11)]
+        paragraphs = [" ".join(sentences[j : j + 3]) for j in range(0, len(sentences), 3)]
+        articles.append(
+            Article(
+                f"b-{i}",
+                "bench",
+                rng.choice(SENTENCES),
+                "\n".join(paragraphs),
+                datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+    return articles
+
+
+def timed(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=48)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    matcher = Matcher(load_watches(args.config), Encoder(), Gazetteer.load())
+    matcher.prepare()
+    articles = synthetic_articles(args.articles)
+    passages = [p for a in articles for p in matcher.analyse(a)[0]]
+    model = matcher.encoder.load()
+    batch = matcher.encoder.batch_size
+    try:
+        raw = timed(
+            lambda: model.encode(passages, batch_size=batch, show_progress_bar=False), args.repeat
+        )
+        full = timed(lambda: asyncio.run(matcher.match_articles(articles)), args.repeat)
+        places = timed(lambda: [matcher.analyse(a) for a in articles], args.repeat)
+    finally:
+        matcher.close()
+    n = len(articles)
+    print(
+        f"{n} articles, {len(passages)} passages, {len(matcher.prepared)} watches "
+        f"(best of {args.repeat})"
+    )
+    print(
+        f"  raw model encode     {n / raw:8.1f} articles/s  ({len(passages) / raw:.1f} passages/s)"
+    )
+    print(f"  match_articles       {n / full:8.1f} articles/s  ratio to raw {raw / full:.2f}")
+    print(f"  passages + places    {n / places:8.1f} articles/s  ({places / full:.1%} of matching)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

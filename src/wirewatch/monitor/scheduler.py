@@ -1,0 +1,248 @@
+"""When each outlet is polled: one APScheduler interval job per outlet, on the event loop.
+
+Each job polls its outlet (`Poller.poll`) and hands the `PollResult` to the
+`on_result` callback (the pipeline). Jobs never overlap themselves
+(`max_instances=1`), late runs collapse into one (`coalesce=True`) and still run
+however late they are, and each run fires within +-jitter of its interval so that
+outlets configured alike do not poll in lockstep.
+
+An outlet that keeps failing, or that answered 429/503 with Retry-After, is
+polled less often: its next run is pushed out exponentially (see
+`backoff_delay`); the first successful poll brings it back to its interval.
+
+APScheduler's asyncio executor cancels running jobs when it shuts down, so every
+poll runs in a task of our own and `shutdown()` waits for those to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from wirewatch import defaults
+from wirewatch.monitor.poller import OutletSettings, Poller, PollResult
+
+log = logging.getLogger(__name__)
+
+ResultCallback = Callable[[PollResult], Awaitable[None]]
+
+
+def backoff_delay(
+    result: PollResult,
+    interval_s: float,
+    *,
+    base_s: float = defaults.BACKOFF_BASE_S,
+    max_s: float = defaults.BACKOFF_MAX_S,
+    after_failures: int = defaults.BACKOFF_AFTER_FAILURES,
+) -> float | None:
+    """Seconds until the outlet's next poll when that is longer than its interval, else None.
+
+    After `after_failures` consecutive failures the wait doubles with every further
+    failure, from max(interval, base_s) up to max(max_s, interval). A Retry-After from the
+    outlet is honoured up to the same cap.
+    """
+    cap = max(max_s, interval_s)
+    delay = 0.0
+    failures = result.consecutive_failures
+    if result.status == "error" and failures >= after_failures:
+        exponent = min(failures - after_failures, 32)
+        delay = min(cap, max(interval_s, base_s) * 2.0**exponent)
+    if result.retry_after_s is not None:
+        delay = max(delay, min(cap, result.retry_after_s))
+    return delay if delay > interval_s else None
+
+
+class CrawlScheduler:
+    """Polls outlets on their intervals (`start`) or all at once (`run_once`)."""
+
+    def __init__(
+        self,
+        poller: Poller,
+        on_result: ResultCallback,
+        *,
+        jitter_s: float | None = None,
+        first_run_spread_s: float = defaults.CRAWL_FIRST_RUN_SPREAD_S,
+        backoff_base_s: float = defaults.BACKOFF_BASE_S,
+        backoff_max_s: float = defaults.BACKOFF_MAX_S,
+        shutdown_timeout_s: float = defaults.CRAWL_SHUTDOWN_TIMEOUT_S,
+    ) -> None:
+        """`jitter_s`: +- seconds around each run; None: `POLL_JITTER_FRACTION` of the interval."""
+        self.poller = poller
+        self.on_result = on_result
+        self.jitter_s = jitter_s
+        self.first_run_spread_s = first_run_spread_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.shutdown_timeout_s = shutdown_timeout_s
+        self.outlets: dict[str, OutletSettings] = {}
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[PollResult | None]] = set()
+
+    # ---- one poll ---------------------------------------------------------------------
+
+    async def poll_outlet(self, outlet: OutletSettings) -> PollResult | None:
+        """Poll once and hand the result on; None when the poll itself blew up (logged)."""
+        try:
+            result = await self.poller.poll(outlet)
+        except Exception:
+            log.exception("outlet %s: poll failed", outlet.name)
+            return None
+        try:
+            await self.on_result(result)
+        except Exception:
+            log.exception("outlet %s: processing the poll result failed", outlet.name)
+        return result
+
+    def _spawn(self, outlet: OutletSettings) -> asyncio.Task[PollResult | None]:
+        task = asyncio.create_task(self.poll_outlet(outlet), name=f"poll:{outlet.name}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    async def run_once(self, outlets: Iterable[OutletSettings]) -> list[PollResult]:
+        """Poll every outlet once, concurrently, and wait for every `on_result` to finish.
+
+        Concurrency is bounded by the fetcher (global and per-host connection limits).
+        """
+        tasks = [self._spawn(outlet) for outlet in outlets]
+        results = await asyncio.gather(*tasks)
+        return [r for r in results if r is not None]
+
+    async def _job(self, name: str) -> None:
+        """The APScheduler job of outlet `name`."""
+        outlet = self.outlets.get(name)
+        if outlet is None:  # removed while this run was queued
+            return
+        task = self._spawn(outlet)
+        try:
+            result = await asyncio.shield(task)  # shutdown cancels this job, never the poll
+        except asyncio.CancelledError:
+            return
+        if result is not None:
+            self._apply_backoff(name, result)
+
+    # ---- backoff ------------------------------------------------------------------------
+
+    def _apply_backoff(self, name: str, result: PollResult) -> None:
+        outlet = self.outlets.get(name)
+        if outlet is None or self._scheduler is None:
+            return
+        delay = backoff_delay(
+            result, outlet.interval, base_s=self.backoff_base_s, max_s=self.backoff_max_s
+        )
+        if delay is None:
+            return
+        job = self._scheduler.get_job(name)
+        if job is None:
+            return
+        pushed = datetime.now(UTC) + timedelta(seconds=delay)
+        if job.next_run_time is None or job.next_run_time < pushed:
+            job.modify(next_run_time=pushed)
+            log.info(
+                "outlet %s: %d failed polls%s; next poll in %.0f s",
+                name,
+                result.consecutive_failures,
+                f", Retry-After {result.retry_after_s:g} s" if result.retry_after_s else "",
+                delay,
+            )
+
+    # ---- the schedule -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    def start(self, outlets: Iterable[OutletSettings]) -> None:
+        """Schedule every outlet; its first poll comes within `first_run_spread_s`.
+
+        Must be called with the event loop running.
+        """
+        if self.running:
+            raise RuntimeError("the crawl scheduler is already running")
+        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        self._scheduler.start()
+        self.set_outlets(outlets)
+
+    def set_outlets(self, outlets: Iterable[OutletSettings]) -> None:
+        """Replace the outlets: new ones are scheduled, removed ones dropped, and changed
+        intervals rescheduled. Other changes (feed URL, fetch_articles) apply from the
+        next poll. Before `start`, only remembers them."""
+        new = {outlet.name: outlet for outlet in outlets}
+        old, self.outlets = self.outlets, new
+        if self._scheduler is None:
+            return
+        for name in old.keys() - new.keys():
+            self._remove_job(name)
+        for name, outlet in new.items():
+            job = self._scheduler.get_job(name)
+            if job is None:
+                self._add_job(outlet)
+            elif old[name].interval != outlet.interval:
+                job.reschedule(self._trigger(outlet))
+                log.info("outlet %s: now polled every %g s", name, outlet.interval)
+
+    def _trigger(self, outlet: OutletSettings) -> IntervalTrigger:
+        jitter = self.jitter_s
+        if jitter is None:
+            jitter = outlet.interval * defaults.POLL_JITTER_FRACTION
+        return IntervalTrigger(seconds=outlet.interval, jitter=jitter or None, timezone=UTC)
+
+    def _add_job(self, outlet: OutletSettings) -> None:
+        assert self._scheduler is not None
+        spread = min(self.first_run_spread_s, outlet.interval)
+        first = datetime.now(UTC) + timedelta(seconds=random.uniform(0, max(spread, 0)))
+        self._scheduler.add_job(
+            self._job,
+            trigger=self._trigger(outlet),
+            args=[outlet.name],
+            id=outlet.name,
+            name=f"poll {outlet.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=defaults.CRAWL_MISFIRE_GRACE_S,
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    def _remove_job(self, name: str) -> None:
+        assert self._scheduler is not None
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(name)
+
+    def next_run_time(self, name: str) -> datetime | None:
+        """When outlet `name` is polled next (None: not scheduled)."""
+        job = self._scheduler.get_job(name) if self._scheduler else None
+        return job.next_run_time if job else None
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs()) if self._scheduler else []
+
+    async def shutdown(self) -> None:
+        """Stop scheduling, then wait for polls in flight (and their `on_result`) to finish.
+
+        Polls still running after `shutdown_timeout_s` are cancelled; their entries were
+        not marked seen, so the next start polls them again.
+        """
+        if self._scheduler is not None:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        running = list(self._running)
+        if not running:
+            return
+        _done, pending = await asyncio.wait(running, timeout=self.shutdown_timeout_s)
+        for task in pending:
+            log.warning(
+                "%s still running after %g s: cancelled", task.get_name(), self.shutdown_timeout_s
+            )
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)

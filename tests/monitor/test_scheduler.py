@@ -1,0 +1,182 @@
+"""When outlets are polled: one job each, failures contained, backoff, graceful stop."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
+from wirewatch.monitor.fetch import Fetcher
+from wirewatch.monitor.poller import Poller, PollResult
+from wirewatch.monitor.scheduler import CrawlScheduler, backoff_delay
+from wirewatch.store import Store
+
+
+class FakePoller:
+    """Answers from a script; records which outlets were polled."""
+
+    def __init__(
+        self, *, delay: float = 0.0, fail: set[str] = frozenset(), boom: set[str] = frozenset()
+    ):
+        self.delay, self.fail, self.boom = delay, fail, boom
+        self.polled: list[str] = []
+        self.failures: dict[str, int] = {}
+
+    async def poll(self, source) -> PollResult:
+        self.polled.append(source.name)
+        await asyncio.sleep(self.delay)
+        if source.name in self.boom:
+            raise RuntimeError("bug in the poller")
+        if source.name in self.fail:
+            self.failures[source.name] = self.failures.get(source.name, 0) + 1
+            return PollResult(
+                source.name,
+                "error",
+                error="HTTP 500",
+                consecutive_failures=self.failures[source.name],
+            )
+        return PollResult(source.name, "ok")
+
+
+def collector():
+    results: list[PollResult] = []
+
+    async def on_result(result: PollResult) -> None:
+        results.append(result)
+
+    return results, on_result
+
+
+async def wait_for(condition, within: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)
+
+
+async def test_run_once_with_a_slow_outlet_still_delivers_the_fast_one(
+    outlet_server: OutletServer,
+) -> None:
+    outlet_server.add_feed("/fast", [{"title": "Fast news", "url": "/news/1", "summary": "x"}])
+    outlet_server.add_feed("/slow", [{"title": "Slow news", "summary": "y"}], delay=3)
+    settings = crawler_settings(per_host_delay=0, total_timeout=0.5)
+    results, on_result = collector()
+    async with Fetcher(settings) as fetcher:
+        poller = Poller(fetcher, Store(":memory:"), settings)
+        scheduler = CrawlScheduler(poller, on_result)
+        returned = await scheduler.run_once(
+            [
+                outlet("fast", outlet_server.url("/fast"), fetch_articles=False),
+                outlet("slow", outlet_server.url("/slow")),
+            ]
+        )
+    by_name = {r.outlet: r for r in results}
+    assert {r.outlet for r in returned} == {"fast", "slow"}
+    assert [a.title for a in by_name["fast"].articles] == ["Fast news"]
+    assert by_name["slow"].status == "error" and "timed out after 0.5 s" in by_name["slow"].error
+
+
+async def test_one_job_per_outlet_polled_soon_after_start() -> None:
+    poller = FakePoller()
+    results, on_result = collector()
+    scheduler = CrawlScheduler(poller, on_result, jitter_s=0, first_run_spread_s=0.05)
+    scheduler.start(
+        [outlet("a", "http://a/feed", interval=60), outlet("b", "http://b/feed", interval=60)]
+    )
+    try:
+        assert scheduler.job_ids() == ["a", "b"]
+        await wait_for(lambda: len(results) == 2)
+        assert sorted(poller.polled) == ["a", "b"]
+        next_a = scheduler.next_run_time("a")
+        assert next_a - datetime.now(UTC) > timedelta(seconds=55)  # then every interval
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_set_outlets_adds_removes_and_reschedules() -> None:
+    scheduler = CrawlScheduler(FakePoller(), collector()[1], jitter_s=0, first_run_spread_s=30)
+    scheduler.start(
+        [outlet("a", "http://a/feed", interval=60), outlet("b", "http://b/feed", interval=60)]
+    )
+    try:
+        scheduler.set_outlets(
+            [outlet("b", "http://b/feed", interval=600), outlet("c", "http://c/feed")]
+        )
+        assert scheduler.job_ids() == ["b", "c"]
+        assert scheduler.next_run_time("b") - datetime.now(UTC) > timedelta(seconds=590)
+        assert scheduler.outlets["c"].feed == "http://c/feed"
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_a_failing_outlet_does_not_stop_the_others() -> None:
+    poller = FakePoller(boom={"broken"})
+    results, _ = collector()
+
+    async def on_result(result: PollResult) -> None:
+        if result.outlet == "bad-callback":
+            raise ValueError("pipeline trouble")
+        results.append(result)
+
+    scheduler = CrawlScheduler(poller, on_result, jitter_s=0, first_run_spread_s=0)
+    sources = [
+        outlet(n, f"http://{n}/feed", interval=0.2) for n in ("broken", "bad-callback", "ok")
+    ]
+    scheduler.start(sources)
+    try:
+        await wait_for(lambda: poller.polled.count("ok") >= 3)
+        assert poller.polled.count("broken") >= 2 and poller.polled.count("bad-callback") >= 2
+        assert scheduler.running
+    finally:
+        await scheduler.shutdown()
+    assert {r.outlet for r in results} == {"ok"}
+
+
+def test_backoff_grows_exponentially_and_is_capped() -> None:
+    def failed(n: int, retry_after: float | None = None) -> PollResult:
+        return PollResult("x", "error", consecutive_failures=n, retry_after_s=retry_after)
+
+    delays = [backoff_delay(failed(n), 60, base_s=60, max_s=3600) for n in range(1, 10)]
+    assert delays[:5] == [None, None, 120, 240, 480]  # 1st failure: normal; 2nd: one interval
+    assert delays[-1] == 3600
+    assert backoff_delay(failed(1, retry_after=900), 60) == 900
+    assert backoff_delay(failed(1, retry_after=10**9), 60, max_s=3600) == 3600
+    assert backoff_delay(PollResult("x", "ok"), 60) is None
+
+
+async def test_repeated_failures_push_the_next_run_out() -> None:
+    poller = FakePoller(fail={"flaky"})
+    scheduler = CrawlScheduler(
+        poller, collector()[1], jitter_s=0, first_run_spread_s=0, backoff_base_s=100
+    )
+    scheduler.start([outlet("flaky", "http://flaky/feed", interval=0.1)])
+    try:
+        await wait_for(
+            lambda: scheduler.next_run_time("flaky") - datetime.now(UTC) > timedelta(seconds=60)
+        )
+        assert poller.failures["flaky"] == 2  # pushed out after the second failure
+        await asyncio.sleep(0.3)
+        assert poller.failures["flaky"] == 2  # and no poll since
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_shutdown_waits_for_polls_in_flight() -> None:
+    poller = FakePoller(delay=0.3)
+    results, on_result = collector()
+    scheduler = CrawlScheduler(poller, on_result, jitter_s=0, first_run_spread_s=0)
+    scheduler.start([outlet("a", "http://a/feed", interval=60)])
+    await wait_for(lambda: poller.polled == ["a"])
+    await scheduler.shutdown()
+    assert [r.outlet for r in results] == ["a"]  # finished, not cancelled
+    assert not scheduler.running and scheduler.job_ids() == []
+
+
+async def test_shutdown_cancels_polls_that_overrun_the_grace_period() -> None:
+    poller = FakePoller(delay=30)
+    results, on_result = collector()
+    scheduler = CrawlScheduler(
+        poller, on_result, jitter_s=0, first_run_spread_s=0, shutdown_timeout_s=0.1
+    )
+    scheduler.start([outlet("a", "http://a/feed", interval=60)])
+    await wait_for(lambda: poller.polled == ["a"])
+    await asyncio.wait_for(scheduler.shutdown(), 2)
+    assert results == []
