@@ -1,4 +1,4 @@
-"""The `wirewatch` command line: demo, run, check, backtest, explain, stories, outbox."""
+"""The `wirewatch` command line: demo, run, reload, check, backtest, explain, stories, outbox."""
 
 from __future__ import annotations
 
@@ -11,13 +11,21 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no progress bars in the logs
 
+from wirewatch import defaults
 from wirewatch.config.loader import ConfigError, config_path_from, load_config
 from wirewatch.config.schema import Config
+from wirewatch.logs import setup_logging
+
+if TYPE_CHECKING:
+    from wirewatch.pidfile import PidFile
+    from wirewatch.service import Service
 
 log = logging.getLogger("wirewatch")
 
@@ -43,28 +51,27 @@ def region_checker() -> Callable[[str], str | None]:
     return check
 
 
+def load_checked(path: Path, *, check_regions: bool = True) -> tuple[Config | None, list[str]]:
+    """(config, []) when the file is valid, else (None, every problem as FILE:LINE: ...)."""
+    try:
+        return load_config(path, region_check=region_checker() if check_regions else None), []
+    except ConfigError as exc:
+        return None, [str(problem) for problem in exc.problems]
+    except (OSError, ValueError) as exc:
+        return None, [f"wirewatch: {exc}"]
+
+
 def load_or_report(args: argparse.Namespace, *, check_regions: bool = True) -> Config | None:
     """The validated config, or None after printing every problem to stderr."""
     try:
         path = config_path_from(args.config)
-        return load_config(path, region_check=region_checker() if check_regions else None)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return None
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         print(f"wirewatch: {exc}", file=sys.stderr)
         return None
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("apscheduler", "sentence_transformers", "httpx", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    config, problems = load_checked(path, check_regions=check_regions)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return config
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -80,38 +87,141 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from wirewatch.pidfile import AlreadyRunning, PidFile, pid_path
+
     config = load_or_report(args)
     if config is None:
         return 1
+    path = config_path_from(args.config).resolve()
+    lock = pid_path(config.storage.sqlite_path)
+    pidfile = PidFile(lock) if lock else None
+    try:
+        if pidfile and not args.wait:
+            pidfile.acquire(str(path))
+    except (AlreadyRunning, OSError) as exc:
+        print(f"wirewatch run: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(serve(config, path, standby=pidfile if args.wait else None))
+    finally:
+        if pidfile:
+            pidfile.release()
+
+
+async def take_over(pidfile: PidFile, path: Path, stopping: asyncio.Event) -> bool:
+    """`run --wait`: wait until no other service holds the database; False if stopped first."""
+    holder = pidfile.holder()
+    if holder is not None:
+        log.info(
+            "standby: pid %d runs on this database; taking over when it exits",
+            holder.pid,
+            extra={"event": "service.standby", "holder": holder.pid},
+        )
+    while not pidfile.try_acquire(str(path)):
+        if stopping.is_set():
+            return False
+        await asyncio.sleep(defaults.STANDBY_POLL_S)
+    if holder is not None:
+        log.info("took over the database", extra={"event": "service.took_over"})
+    return True
+
+
+async def serve(config: Config, path: Path, *, standby: PidFile | None = None) -> int:
+    """`wirewatch run`: the service until SIGTERM/SIGINT; SIGHUP re-reads `path`.
+
+    `standby`: the pid file to wait for (`--wait`): the model is loaded first, then the
+    service starts the moment the database is free.
+    """
     from wirewatch.service import Service
 
-    async def main() -> None:
-        service = Service(config)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, service.stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload(service)))
-        try:
-            await service.start()
-            log.info(
-                "wirewatch running: %d outlets, %d watches",
-                len(config.outlets),
-                len(config.watches),
-            )
-            await service.run_forever()
-        finally:
-            await service.stop()
-        log.info("wirewatch stopped cleanly")
+    service = Service(config)
+    reloads: set[asyncio.Task] = set()
 
-    async def reload(service) -> None:
-        new = load_or_report(args)
-        if new is None:
-            log.error("config reload failed; keeping the running config")
+    def on_stop(signame: str) -> None:
+        if service.stopping.is_set():
+            log.warning("second %s: exiting now", signame, extra={"event": "service.killed"})
+            os._exit(1)  # committed work is safe in the store; the rest is redone on start
+        log.info("%s: stopping", signame, extra={"event": "service.stopping", "signal": signame})
+        service.stopping.set()
+
+    def on_hup() -> None:
+        if service.stopping.is_set():
             return
-        await service.reload(new)
-        log.info("config reloaded")
+        task = asyncio.create_task(reload_config(service, path))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
 
-    asyncio.run(main())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_stop, sig.name)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    code = 0
+    try:
+        if standby is not None:
+            await service.prepare()
+        if standby is None or await take_over(standby, path, service.stopping):
+            await service.start()
+            await service.run_forever()
+    except OSError as exc:  # e.g. the listen address is taken
+        log.error("wirewatch cannot run: %s", exc, extra={"event": "service.failed"})
+        code = 1
+    finally:
+        for task in reloads:
+            task.cancel()
+        await service.stop()
+    log.info("wirewatch stopped", extra={"event": "service.stopped", "exit_code": code})
+    return code
+
+
+async def reload_config(service: Service, path: Path) -> None:
+    """SIGHUP: validate the file again and swap it in; an invalid one changes nothing."""
+    log.info("reloading %s", path, extra={"event": "config.reload", "file": str(path)})
+    config, problems = await asyncio.to_thread(load_checked, path)
+    if config is None:
+        for problem in problems:
+            log.error("%s", problem, extra={"event": "config.problem"})
+        log.error(
+            "config reload failed (%d problems); keeping the running config",
+            len(problems),
+            extra={"event": "config.reload_failed", "file": str(path), "problems": problems},
+        )
+        service.metrics.reloads.labels("invalid").inc()
+        return
+    try:
+        await service.reload(config)
+    except Exception:
+        log.exception(
+            "config reload failed; keeping the running config",
+            extra={"event": "config.reload_failed", "file": str(path)},
+        )
+        return
+    log.info(
+        "config reloaded: %d outlets, %d watches, %d notifiers",
+        len(config.outlets),
+        len(config.watches),
+        len(config.notifiers),
+        extra={"event": "config.reloaded", "file": str(path)},
+    )
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from wirewatch.pidfile import pid_path, running_service
+
+    config = load_or_report(args)
+    if config is None:
+        print("wirewatch reload: not sent; the running service keeps its config", file=sys.stderr)
+        return 1
+    lock = pid_path(config.storage.sqlite_path)
+    service = running_service(lock) if lock else None
+    if service is None:
+        where = lock or "an in-memory database (send SIGHUP to the process yourself)"
+        print(f"wirewatch reload: no running service found ({where})", file=sys.stderr)
+        return 1
+    os.kill(service.pid, signal.SIGHUP)
+    path = config_path_from(args.config).resolve()
+    print(f"sent SIGHUP to wirewatch run (pid {service.pid}); it re-reads {service.config}")
+    if service.config and Path(service.config) != path:
+        print(f"note: that is not {path}; the service only ever reads its own file")
     return 0
 
 
@@ -170,25 +280,66 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
-    from wirewatch.service import open_store
+    from wirewatch.alerts_cli import print_stories
+
+    return with_store(
+        args,
+        lambda store: print_stories(
+            store, sys.stdout, limit=args.limit, watch=args.watch, since=args.since
+        ),
+    )
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    from wirewatch.alerts_cli import why
+
+    return with_store(args, lambda store: why(store, args.target, sys.stdout, sys.stderr))
+
+
+def cmd_silence(args: argparse.Namespace) -> int:
+    from wirewatch import alerts_cli
 
     config = load_or_report(args, check_regions=False)
     if config is None:
         return 1
+
+    def act(store) -> int:
+        if args.action == "list":
+            return alerts_cli.list_silences(store, sys.stdout, include_expired=args.all)
+        if args.action == "expire":
+            return alerts_cli.expire_silence(store, args.id, sys.stdout, sys.stderr)
+        return alerts_cli.add_silence(
+            store,
+            sys.stdout,
+            sys.stderr,
+            watches=[w.name for w in config.watches],
+            watch=args.watch,
+            story=args.story,
+            duration_s=args.duration,
+            reason=args.reason,
+            created_by=args.by or os.environ.get("USER"),
+        )
+
+    return with_store(args, act, config=config)
+
+
+def with_store(args: argparse.Namespace, action, *, config: Config | None = None) -> int:
+    """Run `action(store)` on the config's database; 1 when the config is invalid."""
+    from wirewatch.service import open_store
+
+    config = config or load_or_report(args, check_regions=False)
+    if config is None:
+        return 1
     store = open_store(config)
     try:
-        for story in store.recent_stories(limit=args.limit, watch=args.watch):
-            print(f"{story.id}  [{story.watch}]  {story.title}")
-            seen = f"first {story.first_seen:%Y-%m-%d %H:%M}Z, last {story.last_seen:%H:%M}Z"
-            print(f"    {seen}  places: {', '.join(story.places) or '-'}")
-            for source in story.sources:
-                print(f"    - {source.outlet}: {source.title}  {source.url or ''}")
+        return action(store)
     finally:
         store.close()
-    return 0
 
 
 def cmd_outlets(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from wirewatch.service import open_store
 
     config = load_or_report(args, check_regions=False)
@@ -199,17 +350,30 @@ def cmd_outlets(args: argparse.Namespace) -> int:
         states = {state.outlet: state for state in store.all_fetch_states()}
     finally:
         store.close()
-    print(f"{'outlet':24} {'polls':>6} {'304%':>5} {'fails':>5}  {'last success':20}  last error")
+    now = datetime.now(UTC)
+
+    def when(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "never"
+
+    def figure(value: float | None, scale: float = 1.0, digits: int = 0) -> str:
+        return "-" if value is None else f"{value * scale:.{digits}f}"
+
+    print(
+        f"{'outlet':24} {'polls':>6} {'304%':>5} {'fails':>5} {'entries/day':>11} "
+        f"{'page fails':>10}  {'last success':19}  last error"
+    )
     for outlet in config.outlets:
         state = states.get(outlet.name)
         if state is None:
             print(f"{outlet.name:24} {'never polled':>18}")
             continue
-        ratio = 100 * state.not_modified / state.polls if state.polls else 0.0
-        success = f"{state.last_success:%Y-%m-%d %H:%M:%S}" if state.last_success else "never"
+        error = ""
+        if state.last_error:
+            error = f"{when(state.last_error_at)}  {state.last_error}"
         print(
-            f"{outlet.name:24} {state.polls:6} {ratio:5.0f} {state.consecutive_failures:5}  "
-            f"{success:20}  {state.last_error or ''}"
+            f"{outlet.name:24} {state.polls:6} {figure(state.not_modified_ratio, 100):>5} "
+            f"{state.consecutive_failures:5} {figure(state.entries_per_day(now), 1, 1):>11} "
+            f"{state.page_failures:10}  {when(state.last_success):19}  {error}"
         )
     return 0
 
@@ -242,26 +406,60 @@ def cmd_digest_send(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from wirewatch.service import open_store
+    from wirewatch import alerts_cli
 
-    config = load_or_report(args, check_regions=False)
-    if config is None:
-        return 1
-    store = open_store(config)
-    try:
-        rows = store.outbox_rows(None if args.status == "all" else args.status)
-        for row in rows:
-            print(
-                f"{row.delivery_id}  {row.status:9}  {row.notifier:16}  {row.kind:12}  "
-                f"{row.story_id:8}  attempts={row.attempts}  {row.last_error or ''}"
-            )
-        print(f"{len(rows)} deliveries")
-    finally:
-        store.close()
-    return 0
+    if args.action == "retry":
+        return with_store(
+            args,
+            lambda store: alerts_cli.retry_outbox(
+                store, args.ids, dead=args.dead, out=sys.stdout, err=sys.stderr
+            ),
+        )
+    status = None if args.status == "all" else args.status
+    return with_store(args, lambda store: alerts_cli.list_outbox(store, sys.stdout, status=status))
 
 
 # ---- argument parsing -------------------------------------------------------------------------
+def duration_arg(text: str) -> float:
+    """`6h`, `30m`, `2d` or seconds, as in the config file."""
+    from wirewatch.config.schema import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_silence_parser(command) -> None:
+    silence = command(
+        "silence",
+        cmd_silence,
+        "Silence a watch or a story for a while (matched and recorded, not notified): "
+        "silence add --watch W | --story S --for 6h --reason TEXT; silence list; "
+        "silence expire ID.",
+        config=False,  # -c goes after the action: silence list -c FILE
+    )
+    actions = silence.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add a silence", description="Add a silence.")
+    target = add.add_mutually_exclusive_group(required=True)
+    target.add_argument("--watch", help="silence every story of this watch")
+    target.add_argument("--story", help="silence one story (its id, e.g. s-12)")
+    add.add_argument(
+        "--for", dest="duration", type=duration_arg, required=True, metavar="DURATION",
+        help="how long: 30m, 6h, 2d",
+    )  # fmt: skip
+    add.add_argument("--reason", required=True, help="why (shown with every silenced alert)")
+    add.add_argument("--by", help="who (default: $USER)")
+    listing = actions.add_parser("list", help="list active silences", description="List silences.")
+    listing.add_argument("--all", action="store_true", help="expired ones too")
+    expire = actions.add_parser("expire", help="end a silence now", description="End a silence.")
+    expire.add_argument("id", type=int, metavar="ID")
+    for sub in (add, listing, expire):
+        sub.add_argument(
+            "-c", "--config", metavar="FILE", help="config file (default: $WIREWATCH_CONFIG)"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wirewatch",
@@ -270,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    parser.add_argument(
+        "--log-format",
+        default=os.environ.get("WIREWATCH_LOG_FORMAT", defaults.LOG_FORMAT),
+        choices=["text", "json"],
+        help="text lines, or one JSON object per line (default: $WIREWATCH_LOG_FORMAT or text)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -286,7 +490,21 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", cmd_demo, "Run the whole service on built-in local demo outlets.", config=False
     )
     demo.add_argument("--forever", action="store_true", help="keep polling after the first cycle")
-    command("run", cmd_run, "Run the service until SIGTERM/SIGINT; SIGHUP reloads the config.")
+    run = command(
+        "run", cmd_run, "Run the service until SIGTERM/SIGINT; SIGHUP reloads the config."
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another `wirewatch run` uses this database, load the model, then wait for it "
+        "to exit and take over at once (restarts and upgrades without a gap)",
+    )
+    command(
+        "reload",
+        cmd_reload,
+        "Make the running service re-read its config (validated here first; sends SIGHUP "
+        "to the pid in DATABASE.pid).",
+    )
     command("check", cmd_check, "Validate the config; every problem as FILE:LINE: field: message.")
     backtest = command(
         "backtest",
@@ -305,21 +523,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain = command("explain", cmd_explain, "Show per watch why one article matches or not.")
     explain.add_argument("source", metavar="URL|FILE.html|-")
-    stories = command("stories", cmd_stories, "List recent stories with their sources.")
-    stories.add_argument("--watch")
-    stories.add_argument("--limit", type=int, default=20)
+    stories = command(
+        "stories",
+        cmd_stories,
+        "List recent stories with their sources and what each notifier got of them.",
+    )
+    stories.add_argument("--watch", help="only this watch's stories")
+    stories.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    stories.add_argument(
+        "--since",
+        type=duration_arg,
+        metavar="DURATION",
+        help="only stories seen in the last 6h, 2d...",
+    )
+    why = command(
+        "why",
+        cmd_why,
+        "Say why a story was notified (or not) and where its alerts are, or what happened to "
+        "one article: every recorded decision with its reason.",
+    )
+    why.add_argument("target", metavar="STORY|ARTICLE", help="a story id (s-12) or an article id")
+    add_silence_parser(command)
     digest = command("digest", cmd_digest_send, "Send an email digest now: digest send NAME.")
     digest.add_argument("action", choices=["send"])
     digest.add_argument("name", metavar="NAME", help="the email notifier's name")
-    command("outlets", cmd_outlets, "Show each outlet's health: polls, 304 ratio, failures.")
-    outbox = command("outbox", cmd_outbox, "List alert deliveries (pending, delivered, dead).")
-    outbox.add_argument("--status", default="all", choices=["all", "pending", "delivered", "dead"])
+    command(
+        "outlets",
+        cmd_outlets,
+        "Show each outlet's health: polls, 304 ratio, failures, entries per day, pages.",
+    )
+    outbox = command(
+        "outbox",
+        cmd_outbox,
+        "List alert deliveries (pending, delivered, dead), or requeue dead letters: "
+        "outbox retry ID... | outbox retry --dead.",
+    )
+    outbox.add_argument("action", nargs="?", default="list", choices=["list", "retry"])
+    outbox.add_argument("ids", nargs="*", metavar="ID", help="delivery ids to retry")
+    outbox.add_argument("--dead", action="store_true", help="retry: every dead letter")
+    outbox.add_argument(
+        "--status", default="all", choices=["all", "pending", "delivered", "dead", "silenced"]
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, args.log_format)
     return args.handler(args)
 
 

@@ -48,25 +48,27 @@ BACKOFF_BASE_S = 60.0
 BACKOFF_MAX_S = 6 * HOUR
 
 # watches (tuned on the development corpus; see docs/matching.md)
-WATCH_THRESHOLD = 0.45
-PASSAGE_WORDS = 120  # long texts are scored in overlapping passages of this many words
-LEAD_PARAGRAPHS = 2  # title plus this many paragraphs make the "lead" passage
+WATCH_THRESHOLD = 0.40  # score needed to match; the score is on the scale of a cosine similarity
+WATCH_INCLUDE_OPINION = False  # editorials, op-eds and letters report no new event: never match
+LEAD_PARAGRAPHS = 1  # title plus this many paragraphs make the "lead" passage
 
 # stories
 STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
 GROUP_WAIT_S = 30.0  # a new story waits this long so near-simultaneous reports make one alert
 UPDATE_INTERVAL_S = 30 * MINUTE  # a story's updates go out at most once per this interval
 STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
+STORY_SIMILARITY_SAME_PLACE = 0.5  # ... enough when both leads name the same town
 SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
 
 # delivery
 DELIVERY_RETRY_BASE_S = 5.0
-DELIVERY_RETRY_MAX_S = 5 * MINUTE
+DELIVERY_RETRY_MAX_S = 30.0  # cap: after any outage the next try is <= 30 s after recovery
 DELIVERY_DEAD_AFTER_S = 24 * HOUR
 DELIVERY_POLL_S = 1.0
 HTTP_TIMEOUT_S = 15.0
 WEBHOOK_SIGNATURE_TOLERANCE_S = 300.0  # receivers reject signed requests older/newer than this
 SLACK_BASE_URL = "https://slack.com/api/"
+SLACK_CHANNEL_INTERVAL_S = 1.0  # messages to one channel at most this often (Slack: ~1/s)
 SLACK_SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
 SLACK_FIELD_MAX_CHARS = 2000  # Slack's limit for one section field
 SLACK_MAX_BLOCKS = 50  # Slack's limit for blocks in one message
@@ -89,13 +91,15 @@ DIGEST_MISFIRE_GRACE_S = 1 * HOUR  # a digest that fired late (busy loop, suspen
 
 # rules (matching details; see docs/matching.md)
 LEAD_MAX_WORDS = 160  # the lead passage is cut to this many words (the model reads ~190)
-PASSAGE_OVERLAP_WORDS = 30  # consecutive body passages share about this many words
-MAX_PASSAGES = 24  # passages scored per article (lead included); the rest of a long text is cut
-LEAD_WEIGHT = 0.6  # score = 0.6 * lead similarity + 0.4 * max(lead, best passage) similarity
-EXCLUDE_MARGIN = 0.0  # excluded when an exclude phrase is this much closer than the watch
+SENTENCE_MAX_WORDS = 60  # a longer sentence is scored in pieces of this many words
+MAX_PASSAGES = 48  # passages scored per article (lead, headline, sentences); the rest is cut
+LEAD_WEIGHT = 0.5  # score = 0.5 * lead similarity + 0.5 * max(lead, best sentence) similarity
+TOKEN_WEIGHT = 0.5  # similarity = 0.5 * sentence-vector cosine + 0.5 * token late interaction
+EXCLUDE_MARGIN = 0.06  # the lead is excluded when an exclude phrase is this much closer
+EXCLUDE_WORD_MARGIN = 0.08  # ... or nearly as close and the headline uses its distinguishing words
+DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
 EVIDENCE_MAX_CHARS = 400
-WATCH_THRESHOLD = 0.43  # re-tuned with config/watches.example.yaml (replaces the value above)
 
 # config (added by the config package; values the YAML schema falls back on)
 RESPECT_ROBOTS = True  # crawler.respect_robots: obey robots.txt for article pages
@@ -121,3 +125,19 @@ CRAWL_MISFIRE_GRACE_S = None  # None: a poll that fired late still runs (coalesc
 BACKOFF_AFTER_FAILURES = 2  # consecutive failed polls before the next one is pushed out
 CRAWL_SHUTDOWN_TIMEOUT_S = 30.0  # shutdown waits this long for running polls, then cancels them
 EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (consent wall, menu)
+FEED_HINT_MAX_S = 1 * HOUR  # a feed's <ttl> or Cache-Control max-age stretches polls up to this
+FETCH_STATE_FLUSH_S = 2.0  # the poller writes outlets' fetch state to the store this often
+FETCH_STATE_FLUSH_MAX = 500  # ...or as soon as this many outlets have unsaved fetch state
+INLINE_FEED_BYTES = 256 * KB  # a known feed this small is re-read on the event loop, not a thread
+FEW_ENTRIES = 4  # this many new entries of a feed are built on the event loop, more in a thread
+
+# operations (added by the operations work: signals, health, metrics, logs)
+SHUTDOWN_GRACE_S = 10.0  # on SIGTERM/SIGINT, alerts already due get this long to go out
+LOOP_LAG_INTERVAL_S = 0.25  # the event-loop lag probe wakes this often
+LOOP_LAG_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+NOTIFIER_CLOSE_DELAY_S = HTTP_TIMEOUT_S + 5.0  # notifiers replaced by a reload close after this
+LOG_FORMAT = "text"  # --log-format: text | json
+LOG_SECRET_MIN_CHARS = 4  # configured secrets shorter than this are not searched for in logs
+PID_FILE_SUFFIX = ".pid"  # `wirewatch run` writes DATABASE + this; `wirewatch reload` reads it
+STANDBY_POLL_S = 0.05  # `run --wait` checks this often whether the database is free
+SLACK_LOOKUP_MARGIN_S = 300.0  # an interrupted alert is looked up from this long before it

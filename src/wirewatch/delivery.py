@@ -3,7 +3,21 @@
 Alerts were written to the outbox in the same transaction as the story that caused
 them. Each notifier's alerts go out in the order they were written; when one
 fails, the rest of that notifier's queue waits (an update must never overtake the
-new-story message it threads under). Other notifiers are not held up.
+new-story message it threads under). Notifiers are served side by side: a slow or
+failing one holds up no other.
+
+Retry policy: exponential backoff with jitter from DELIVERY_RETRY_BASE_S, capped at
+DELIVERY_RETRY_MAX_S (30 s), so that after an outage of any length the next attempt
+comes at most 30 s after the receiver is back and its whole queue follows at once
+(a receiver's longer Retry-After is honoured). Only the head of a failing queue is
+retried, so a receiver that is down sees one request per 30 s, not a storm.
+Receivers that refuse us for a reason an operator must fix (bad token, unknown
+channel, 401/403/404) are retried like an outage: the alerts wait in the outbox
+until the config is fixed. An alert is dead-lettered when the receiver rejects
+that very alert (HTTP 400, Slack `invalid_blocks`), or when its deliveries have kept
+failing for the notifier's `dead_after` (default 24 h); dead letters stay in the
+outbox (`wirewatch outbox --status dead`, metric `wirewatch_outbox_dead`) until
+`wirewatch outbox retry` requeues them.
 """
 
 from __future__ import annotations
@@ -11,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -22,8 +36,9 @@ from wirewatch.store import OutboxRow, Store, utcnow
 log = logging.getLogger(__name__)
 
 # "failed": retry later, and the rest of this notifier's queue waits behind it;
-# "waiting": an update whose new-story message has not gone out yet.
-Outcome = Literal["delivered", "dead", "failed", "waiting"]
+# "waiting": an update whose new-story message has not gone out yet;
+# "silenced": not sent, a silence added after it was queued covers it.
+Outcome = Literal["delivered", "dead", "failed", "waiting", "silenced"]
 
 
 class _Notifier:  # the part of notifiers.base.Notifier this module relies on
@@ -33,8 +48,10 @@ class _Notifier:  # the part of notifiers.base.Notifier this module relies on
 
 
 def backoff_delay(attempts: int, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, capped; the receiver's Retry-After wins if longer."""
-    ceiling = min(defaults.DELIVERY_RETRY_MAX_S, defaults.DELIVERY_RETRY_BASE_S * 2**attempts)
+    """Exponential backoff with jitter (half to all of the step), capped; the receiver's
+    Retry-After wins if longer."""
+    step = defaults.DELIVERY_RETRY_BASE_S * 2 ** min(attempts, 32)  # no overflow after days
+    ceiling = min(defaults.DELIVERY_RETRY_MAX_S, step)
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 
@@ -61,25 +78,64 @@ class DeliveryWorker:
         self._wakeup.set()
 
     async def deliver_due(self) -> int:
-        """One pass over the outbox; returns how many alerts were delivered."""
+        """One pass over the outbox, every notifier side by side; how many were delivered.
+
+        The pass ends only when every notifier's part has (a bug in one must not leave it
+        running into the next pass, which would send its alert a second time)."""
+        names = list(self.notifiers)
+        results = await asyncio.gather(
+            *(self._deliver_queue(name, self.notifiers[name]) for name in names),
+            return_exceptions=True,
+        )
         delivered = 0
-        now = self.clock()
-        for name, notifier in self.notifiers.items():
-            for row in self.store.pending_deliveries(name):
-                if row.next_attempt_at > now:
-                    if row.attempts:  # backing off after a failure: keep the order, wait
-                        break
-                    continue  # in its grouping wait: later alerts may go first
-                outcome = await self._deliver(notifier, row)
-                if outcome != "waiting":
-                    self.on_attempt(name, outcome)
-                if outcome == "failed":  # the receiver is failing: the rest waits behind it
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("delivery to %s failed", name, exc_info=result)
+            else:
+                delivered += result
+        return delivered
+
+    async def _deliver_queue(self, name: str, notifier: _Notifier) -> int:
+        """One notifier's due alerts in queue order, stopping at the first failure."""
+        delivered = 0
+        for row in self.store.pending_deliveries(name):
+            if row.next_attempt_at > self.clock():
+                if row.attempts:  # backing off after a failure: keep the order, wait
                     break
-                delivered += outcome == "delivered"
+                continue  # in its grouping wait: later alerts may go first
+            outcome = await self._deliver(notifier, row)
+            if outcome != "waiting":
+                self.on_attempt(name, outcome)
+            if outcome == "failed":  # the receiver is failing: the rest waits behind it
+                break
+            delivered += outcome == "delivered"
         return delivered
 
     def pending(self) -> int:
         return sum(1 for row in self.store.pending_deliveries() if row.notifier in self.notifiers)
+
+    def dead(self) -> int:
+        """Dead letters in the outbox (all notifiers): kept until requeued."""
+        return self.store.outbox_counts()["dead"]
+
+    def retry_now(self, notifiers: Iterable[str]) -> int:
+        """Try the failing heads of these notifiers' queues at once instead of after their
+        backoff (a reload fixed the token, say); alerts in their grouping wait keep waiting.
+        How many were made due."""
+        wanted = set(notifiers)
+        ids = [
+            r.delivery_id
+            for r in self.store.pending_deliveries()
+            if r.notifier in wanted and r.attempts
+        ]
+        self.store.claim(ids, self.clock())
+        self.wake()
+        return len(ids)
+
+    def dead_after(self, notifier: str) -> float:
+        """How long this notifier's deliveries may keep failing before they are dead letters."""
+        own = getattr(self.notifiers.get(notifier), "dead_after_s", None)
+        return float(own) if own else self.dead_after_s
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, waking on `wake()` or every DELIVERY_POLL_S."""
@@ -112,54 +168,153 @@ class DeliveryWorker:
         if alert is None:
             self._fail(row, "the story or its articles are gone from the store", dead=True)
             return "dead"
+        if self._silenced(row, alert):
+            return "silenced"
         thread_ref = self.store.story_ref(row.story_id, row.notifier)
         if row.kind == "story_update" and thread_ref is None and self._has_pending_parent(row):
             return "waiting"
+        if row.sending_since is not None and await self._arrived_earlier(notifier, row, alert):
+            return "delivered"
+        self.store.mark_sending(row.delivery_id, now=self.clock())  # committed before it goes
         try:
             result = await notifier.send(alert, thread_ref)
         except Exception as exc:  # a notifier bug: keep the alert, say what happened
             log.exception("notifier %s raised", row.notifier)
             result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}", retryable=True)
         if result.ok:
-            self.store.mark_delivered(
-                row.delivery_id,
-                remote_ref=result.remote_ref if row.kind == "new_story" else None,
-                story_id=row.story_id,
-                notifier=row.notifier,
-            )
-            self.last_errors.pop(row.notifier, None)
+            self._delivered(row, result)
             return "delivered"
         dead = self._fail(
             row, result.error or "failed", dead=not result.retryable, retry_after=result.retry_after
         )
         return "dead" if dead else "failed"  # a dead alert does not hold up the queue
 
+    async def _arrived_earlier(self, notifier: _Notifier, row: OutboxRow, alert: Alert) -> bool:
+        """An earlier attempt never ended (the process was killed while sending): ask the
+        receiver whether that attempt arrived, so that it is not sent twice.
+
+        Receivers that cannot tell (no `find_delivered`) get the alert again; webhook
+        receivers drop the repeat by its `delivery_id`.
+        """
+        find = getattr(notifier, "find_delivered", None)
+        if find is None:
+            log.warning(
+                "alert %s to %s: an earlier attempt was interrupted; sending it again (the "
+                "receiver may show it twice)",
+                row.delivery_id,
+                row.notifier,
+                extra={"event": "alert.resent", "notifier": row.notifier},
+            )
+            return False
+        thread_ref = self.store.story_ref(row.story_id, row.notifier)
+        try:
+            ref = await find(alert, thread_ref, row.sending_since)
+        except Exception:
+            log.exception("notifier %s: looking up an interrupted alert failed", row.notifier)
+            ref = None
+        if ref is None:
+            return False
+        log.info(
+            "alert %s to %s had arrived before the interruption; not sent again",
+            row.delivery_id,
+            row.notifier,
+            extra={"event": "alert.recovered", "notifier": row.notifier},
+        )
+        self._delivered(row, DeliveryResult.success(remote_ref=ref))
+        return True
+
+    def _delivered(self, row: OutboxRow, result: DeliveryResult) -> None:
+        with self.store.transaction():
+            self.store.mark_delivered(
+                row.delivery_id,
+                # the story's first message is its thread: the new story's, or, when that
+                # one never got through (dead letter), the first update's (never replaced)
+                remote_ref=result.remote_ref,
+                story_id=row.story_id,
+                notifier=row.notifier,
+                now=self.clock(),
+            )
+            tries = f" after {plural(row.attempts + 1, 'attempt')}" if row.attempts else ""
+            self._decide(row, "delivered", f"{row.kind} {row.delivery_id} delivered{tries}")
+        if self.last_errors.pop(row.notifier, None) is not None:
+            log.info("notifier %s delivers again", row.notifier)
+
     def _fail(
         self, row: OutboxRow, error: str, *, dead: bool, retry_after: float | None = None
     ) -> bool:
         """Record a failed attempt; True when the alert is dead-lettered."""
-        expired = self.clock() - row.created_at > timedelta(seconds=self.dead_after_s)
+        now = self.clock()
+        since = row.failing_since or now
+        expired = now - since >= timedelta(seconds=self.dead_after(row.notifier))
         dead = dead or expired
         delay = backoff_delay(row.attempts, retry_after)
-        self.store.mark_attempt_failed(
-            row.delivery_id,
-            error=error,
-            next_attempt_at=self.clock() + timedelta(seconds=delay),
-            dead=dead,
-        )
+        with self.store.transaction():
+            self.store.mark_attempt_failed(
+                row.delivery_id,
+                error=error,
+                next_attempt_at=now + timedelta(seconds=delay),
+                dead=dead,
+                now=now,
+            )
+            if dead:
+                why = "failing for too long" if expired else "refused by the receiver"
+                self._decide(
+                    row, "dead", f"{row.kind} {row.delivery_id} dead-lettered ({why}): {error}"
+                )
+            elif not row.attempts:
+                self._decide(
+                    row, "retry", f"{row.kind} {row.delivery_id} failed, will retry: {error}"
+                )
+        repeated = self.last_errors.get(row.notifier) == error
         self.last_errors[row.notifier] = error
+        self._log_failure(row, error, dead=dead, delay=delay, repeated=repeated)
+        return dead
+
+    def _silenced(self, row: OutboxRow, alert: Alert) -> bool:
+        """A silence added while the alert waited covers it: recorded, not sent."""
+        silence = self.store.active_silence(alert.watch, row.story_id, self.clock())
+        if silence is None:
+            return False
+        with self.store.transaction():
+            self.store.mark_silenced(row.delivery_id, now=self.clock())
+            self._decide(
+                row,
+                "silenced",
+                f"{row.kind} {row.delivery_id} not sent: silence #{silence.id} until "
+                f"{silence.ends_at:%Y-%m-%d %H:%M}Z: {silence.reason}",
+            )
+        return True
+
+    def _decide(self, row: OutboxRow, decision: str, reason: str) -> None:
+        self.store.record_decision(
+            decision=decision, reason=reason, story_id=row.story_id, notifier=row.notifier
+        )
+
+    @staticmethod
+    def _log_failure(
+        row: OutboxRow, error: str, *, dead: bool, delay: float, repeated: bool
+    ) -> None:
+        """Dead letters always; a failure once per new error (the same error every 30 s of a
+        long outage goes to debug: /healthz and `wirewatch outbox` show it meanwhile)."""
         if dead:
-            log.error("alert %s to %s dead-lettered: %s", row.delivery_id, row.notifier, error)
-        else:
-            log.warning(
-                "alert %s to %s failed (attempt %d, next in %.0fs): %s",
+            log.error(
+                "alert %s to %s dead-lettered (kept in the outbox; `wirewatch outbox retry %s`"
+                " sends it again): %s",
                 row.delivery_id,
                 row.notifier,
-                row.attempts + 1,
-                delay,
+                row.delivery_id,
                 error,
             )
-        return dead
+            return
+        log.log(
+            logging.DEBUG if repeated else logging.WARNING,
+            "alert %s to %s failed (attempt %d, next in %.0fs; it waits in the outbox): %s",
+            row.delivery_id,
+            row.notifier,
+            row.attempts + 1,
+            delay,
+            error,
+        )
 
     def _has_pending_parent(self, row: OutboxRow) -> bool:
         return any(
@@ -169,6 +324,10 @@ class DeliveryWorker:
 
     def _build_alert(self, row: OutboxRow) -> Alert | None:
         return build_alert(self.store, row)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def build_alert(store: Store, row: OutboxRow) -> Alert | None:

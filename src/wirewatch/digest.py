@@ -5,7 +5,14 @@ scheduled time `DigestSender.send` takes every pending row for it, sends one
 message, and marks them all delivered together. A digest therefore covers
 exactly what was queued since the previous one, across restarts: rows are only
 marked once the SMTP server accepted the message. A failed send leaves them
-pending and asks to be tried again after a backoff.
+pending and asks to be tried again after a backoff (capped like every delivery, so
+a digest held up by an SMTP outage goes out within DELIVERY_RETRY_MAX_S of its end);
+rows that keep failing for the notifier's `dead_after` are dead-lettered, never
+dropped.
+
+Rows taken for a digest are first made due (`claim`), so that an article arriving
+while the message is being sent cannot join a row that is about to be marked
+delivered: it opens a new row, for the next digest.
 """
 
 from __future__ import annotations
@@ -57,13 +64,14 @@ class DigestSender:
         digest = self.digests[name]
         now = self.clock()
         rows, alerts = self._pending(name)
+        self.store.claim([row.delivery_id for row in rows], now)
         if not alerts and not digest.config.send_empty:
             log.info("digest %s: nothing new, not sent", name)
             return DigestReport(name, sent=False, alerts=0)
         message = digest.build_message(alerts, since=self.store.last_digest_at(name), now=now)
         result = await digest.send_message(message)
         if result.ok:
-            self._delivered(name, rows, now)
+            self._delivered(name, rows, self.clock())
             log.info(
                 "digest %s: sent %d alerts to %s", name, len(rows), ", ".join(digest.config.to)
             )
@@ -81,6 +89,8 @@ class DigestSender:
             if alert is None:
                 self._dead(row, "the story or its articles are gone from the store")
                 continue
+            if self._silenced(row, alert):
+                continue
             rows.append(row)
             alerts.append(alert)
         return rows, alerts
@@ -89,7 +99,7 @@ class DigestSender:
         with self.store.transaction():
             for row in rows:
                 self.store.mark_delivered(
-                    row.delivery_id, remote_ref=None, story_id=row.story_id, notifier=name
+                    row.delivery_id, remote_ref=None, story_id=row.story_id, notifier=name, now=now
                 )
                 self.store.record_decision(
                     decision="sent",
@@ -106,18 +116,48 @@ class DigestSender:
         if not rows:  # an empty digest that failed: nothing to keep, the next one will do
             return None
         now = self.clock()
+        name = rows[0].notifier
         attempts = max((row.attempts for row in rows), default=0) + 1
         delay = backoff_delay(attempts, retry_after)
         with self.store.transaction():
             for row in rows:
-                too_old = (now - row.created_at).total_seconds() > self.dead_after_s
+                failing = (now - (row.failing_since or now)).total_seconds()
+                dead = not retryable or failing >= self.dead_after(name)
                 self.store.mark_attempt_failed(
                     row.delivery_id,
                     error=error,
                     next_attempt_at=now + timedelta(seconds=delay),
-                    dead=not retryable or too_old,
+                    dead=dead,
+                    now=now,
                 )
-        return delay if retryable and self.store.pending_deliveries(rows[0].notifier) else None
+                if dead:
+                    self.store.record_decision(
+                        decision="dead",
+                        reason=f"{row.kind} {row.delivery_id} dead-lettered: {error}",
+                        story_id=row.story_id,
+                        notifier=name,
+                    )
+        return delay if retryable and self.store.pending_deliveries(name) else None
+
+    def dead_after(self, name: str) -> float:
+        own = getattr(self.digests[name].config, "dead_after", None)
+        return float(own) if own else self.dead_after_s
+
+    def _silenced(self, row: OutboxRow, alert: Alert) -> bool:
+        """A silence added while the alert waited for the digest covers it: left out."""
+        silence = self.store.active_silence(alert.watch, row.story_id, self.clock())
+        if silence is None:
+            return False
+        with self.store.transaction():
+            self.store.mark_silenced(row.delivery_id, now=self.clock())
+            self.store.record_decision(
+                decision="silenced",
+                reason=f"{row.kind} left out of the digest: silence #{silence.id}: "
+                f"{silence.reason}",
+                story_id=row.story_id,
+                notifier=row.notifier,
+            )
+        return True
 
     def _dead(self, row: OutboxRow, error: str) -> None:
         self.store.mark_attempt_failed(

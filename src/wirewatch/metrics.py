@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from wirewatch import defaults
 
 
 class Metrics:
@@ -31,6 +35,117 @@ class Metrics:
         self.outbox_depth = Gauge(
             "wirewatch_outbox_pending", "Alerts waiting for delivery", registry=r
         )
+        self.outbox_dead = Gauge(
+            "wirewatch_outbox_dead",
+            "Dead letters: alerts given up on, kept in the outbox until `wirewatch outbox retry`",
+            registry=r,
+        )
         self.match_seconds = Histogram(
             "wirewatch_match_seconds", "Time to encode and match one batch of articles", registry=r
         )
+        self._add_operations(r)
+        self._add_crawler(r)
+
+    def _add_operations(self, r: CollectorRegistry) -> None:
+        """Health of the process itself: event loop, reloads, freshness (issue 7)."""
+        self.loop_lag = Histogram(
+            "wirewatch_event_loop_lag_seconds",
+            "How late the event loop ran a periodic probe (time the loop was blocked)",
+            buckets=defaults.LOOP_LAG_BUCKETS_S,
+            registry=r,
+        )
+        self.not_modified_ratio = Gauge(
+            "wirewatch_poll_not_modified_ratio",
+            "Share of all polls since start answered 304 Not Modified",
+            registry=r,
+        )
+        self.last_poll_age = Gauge(
+            "wirewatch_last_successful_poll_age_seconds",
+            "Seconds since any outlet was last polled successfully (NaN: none yet)",
+            registry=r,
+        )
+        self.notifier_failing = Gauge(
+            "wirewatch_notifier_failing",
+            "1 while the notifier's last delivery attempt failed",
+            ["notifier"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            "wirewatch_config_reloads", "Config reloads (SIGHUP) by result", ["result"], registry=r
+        )
+        self.started = Gauge(
+            "wirewatch_start_time_seconds", "When the service started (unix time)", registry=r
+        )
+        self.started.set_to_current_time()
+
+    def poll_totals(self) -> dict[str, float]:
+        """Polls since start by status, all outlets together."""
+        totals: dict[str, float] = {}
+        for metric in self.polls.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    status = sample.labels["status"]
+                    totals[status] = totals.get(status, 0.0) + sample.value
+        return totals
+
+    def _add_crawler(self, r: CollectorRegistry) -> None:
+        """Outlet health, the figures of `wirewatch outlets` (issue 3)."""
+        self.outlet_failures = Gauge(
+            "wirewatch_outlet_consecutive_failures",
+            "Failed polls of the outlet since its last successful one",
+            ["outlet"],
+            registry=r,
+        )
+        self.outlet_last_success = Gauge(
+            "wirewatch_outlet_last_success_timestamp_seconds",
+            "When the outlet was last polled successfully (unix time; absent: never)",
+            ["outlet"],
+            registry=r,
+        )
+        self.outlet_not_modified_ratio = Gauge(
+            "wirewatch_outlet_not_modified_ratio",
+            "Share of the outlet's answered polls that were 304 Not Modified",
+            ["outlet"],
+            registry=r,
+        )
+        self.outlet_entries_per_day = Gauge(
+            "wirewatch_outlet_entries_per_day",
+            "New feed entries per day since the outlet was first polled (its backlog left out)",
+            ["outlet"],
+            registry=r,
+        )
+        self.new_entries = Counter(
+            "wirewatch_feed_entries_new", "Feed entries not seen before", ["outlet"], registry=r
+        )
+        self.page_failures = Counter(
+            "wirewatch_page_failures",
+            "Article pages that could not be fetched or read (the feed's text was used)",
+            ["outlet"],
+            registry=r,
+        )
+        self.pages_skipped = Counter(
+            "wirewatch_pages_skipped",
+            "Article pages not fetched: robots.txt, or a link to a private address",
+            ["outlet"],
+            registry=r,
+        )
+
+    def observe_poll(self, result: Any) -> None:
+        """Update the outlet's figures from a `monitor.poller.PollResult`."""
+        outlet = result.outlet
+        if result.new_entries:
+            self.new_entries.labels(outlet).inc(result.new_entries)
+        if result.page_failures:
+            self.page_failures.labels(outlet).inc(result.page_failures)
+        if result.pages_skipped:
+            self.pages_skipped.labels(outlet).inc(result.pages_skipped)
+        health = result.health
+        if health is None:
+            return
+        self.outlet_failures.labels(outlet).set(health.consecutive_failures)
+        if health.last_success is not None:
+            self.outlet_last_success.labels(outlet).set(health.last_success.timestamp())
+        if health.not_modified_ratio is not None:
+            self.outlet_not_modified_ratio.labels(outlet).set(health.not_modified_ratio)
+        if health.entries_per_day is not None:
+            self.outlet_entries_per_day.labels(outlet).set(health.entries_per_day)

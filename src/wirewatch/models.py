@@ -58,10 +58,13 @@ class PlaceHit:
 class ArticleEncoding:
     """What the encoder computed once per article, shared by every watch."""
 
-    passages: list[str]  # passage 0 is the lead (title + first paragraphs)
+    passages: list[str]  # passage 0 is the lead (title + first paragraph), then the sentences
     vectors: np.ndarray  # (len(passages), dim), L2-normalised
     places: list[PlaceHit]
     leads: int = 1  # passages that make up the lead: 2 when passage 1 is the headline alone
+    tokens: list[np.ndarray] = field(default_factory=list)  # per passage: its token vectors
+    headline_stems: frozenset[str] = frozenset()  # content-word stems of the title
+    opinion: bool = False  # an editorial, op-ed, column or letter (rules/genre.py)
 
     @property
     def lead_vector(self) -> np.ndarray:
@@ -79,8 +82,9 @@ class WatchMatch:
     evidence: str  # the best matching passage
     regions: list[str] = field(default_factory=list)  # watched regions the article fell in
     places: list[str] = field(default_factory=list)  # places found inside those regions
-    excluded_by: str | None = None  # the exclude phrase that suppressed it, if any
+    excluded_by: str | None = None  # the exclude phrase that suppressed it, or "opinion piece"
     reason: str = ""  # one line: why it fired or why not
+    top_passages: list[tuple[int, float]] = field(default_factory=list)  # (passage, similarity)
 
 
 @dataclass

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from wirewatch.models import Article, ArticleEncoding, WatchMatch
@@ -60,11 +60,19 @@ def delivery_id(story_id: str, notifier: str, *parts: str) -> str:
 
 
 class Pipeline:
-    def __init__(self, store: Store, matcher: ArticleMatcher, watches: Sequence[PipelineWatch]):
+    def __init__(
+        self,
+        store: Store,
+        matcher: ArticleMatcher,
+        watches: Sequence[PipelineWatch],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.store = store
         self.matcher = matcher
         self.watches = {w.name: w for w in watches}
         self.stories = StoryAssigner(store)
+        self.clock = clock  # when alerts are due: grouping wait and update interval
 
     async def process(self, articles: Sequence[Article]) -> list[ArticleOutcome]:
         fresh = sorted(
@@ -85,7 +93,7 @@ class Pipeline:
     ) -> ArticleOutcome:
         digest = content_hash(article)
         outcome = ArticleOutcome(article, matches)
-        outcome.duplicate_of = self.store.find_duplicate(article, digest)
+        outcome.duplicate_of = self._duplicate_of(article, digest)
         self.store.add_article(article, digest)
         if outcome.duplicate_of:
             self._record_duplicate(outcome)
@@ -101,11 +109,24 @@ class Pipeline:
             self.store.add_match(article.id, match, story_id)
         return outcome
 
+    def _duplicate_of(self, article: Article, digest: str) -> str | None:
+        """The stored article this one repeats: the same page, or the same text again from
+        the same outlet. The same text from another outlet is a syndicated copy, not a
+        duplicate: it is matched and joins the original's story as one more source."""
+        if article.url and (same_page := self.store.find_duplicate(article, "")):
+            return same_page
+        same_text = self.store.find_duplicate(article, digest)
+        if same_text is None:
+            return None
+        original = self.store.get_article(same_text)
+        return None if original is not None and original.outlet != article.outlet else same_text
+
     def _record_duplicate(self, outcome: ArticleOutcome) -> None:
         """An article already stored under the same URL or text: never a second match."""
         self.store.record_decision(
             decision="skip",
-            reason=f"duplicate of {outcome.duplicate_of} (same URL or same text)",
+            reason=f"duplicate of {outcome.duplicate_of} (same URL, or same text from the same"
+            " outlet)",
             article_id=outcome.article.id,
         )
 
@@ -119,7 +140,7 @@ class Pipeline:
                 decision="skip", reason=f"{reason}; watch has no notifiers", **trail
             )
             return
-        silence = self.store.active_silence(watch.name, decision.story_id)
+        silence = self.store.active_silence(watch.name, decision.story_id, self.clock())
         if silence is not None:
             self.store.record_decision(
                 decision="silenced",
@@ -141,7 +162,7 @@ class Pipeline:
         decision: StoryDecision,
         trail: dict[str, str],
     ) -> None:
-        now = utcnow()
+        now = self.clock()
         waiting = self.store.waiting_alert(decision.story_id, notifier, now)
         if waiting is not None:  # still in its grouping wait or update interval: join it
             self.store.add_to_alert(waiting.delivery_id, [article.id])
@@ -164,5 +185,6 @@ class Pipeline:
             kind=kind,
             article_ids=[article.id],
             not_before=not_before,
+            now=now,
         )
         self.store.record_decision(decision="send", reason=reason, notifier=notifier, **trail)

@@ -1,9 +1,20 @@
-"""`server.listen`: /healthz (liveness and readiness as JSON) and /metrics (Prometheus)."""
+"""`server.listen`: /healthz (liveness and readiness as JSON) and /metrics (Prometheus).
+
+`/healthz` answers 200 when the service is ready (the store answers, the model is loaded
+and the crawl scheduler runs) and 503 otherwise: while it starts, while it shuts down, or
+when the database cannot be read. Its body says why, with the age of the last successful
+poll, the event loop's lag, the outbox depth and each failing notifier's last error. Any
+answer at all means the process and its event loop are alive.
+
+`/metrics` brings the gauges that are computed rather than counted (outbox depth, 304
+ratio, last-poll age, failing notifiers) up to date, then renders the service's registry.
+"""
 
 from __future__ import annotations
 
+import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,34 +23,71 @@ if TYPE_CHECKING:
     from wirewatch.service import Service
 
 
-def health(service: Service) -> tuple[bool, dict]:
-    """Healthy when the store answers and the scheduler runs; details for the operator."""
+def store_reachable(service: Service) -> bool:
     try:
         service.store.db.execute("SELECT 1").fetchone()
-        store_ok = True
     except Exception:
-        store_ok = False
-    last_poll = service.last_successful_poll
+        return False
+    return True
+
+
+def scheduler_state(service: Service) -> str:
+    if not service.started.is_set():
+        return "starting"
+    scheduler = getattr(service, "scheduler", None)
+    if service.scheduler_running and scheduler is not None and scheduler.running:
+        return "running"
+    return "stopped"
+
+
+def last_poll_age(service: Service) -> float | None:
+    last = service.last_successful_poll
+    return None if last is None else time.monotonic() - last
+
+
+def health(service: Service) -> tuple[bool, dict[str, Any]]:
+    """(ready, details): ready when the store answers and the scheduler runs."""
+    store_ok = store_reachable(service)
+    scheduler = scheduler_state(service)
+    age = last_poll_age(service)
+    delivery = getattr(service, "delivery", None)
+    ready = store_ok and scheduler == "running"
     report = {
+        "status": "ok" if ready else ("starting" if scheduler == "starting" else "unhealthy"),
+        "live": True,
+        "ready": ready,
         "store": "ok" if store_ok else "unreachable",
-        "scheduler": "running" if service.scheduler_running else "stopped",
-        "last_successful_poll_age_s": None
-        if last_poll is None
-        else round(time.monotonic() - last_poll, 1),
-        "outbox_pending": service.delivery.pending(),
-        "notifier_errors": dict(service.delivery.last_errors),
+        "scheduler": scheduler,
+        "last_successful_poll_age_s": None if age is None else round(age, 1),
+        "event_loop_lag_s": round(service.loop_lag_s, 4),
+        "outbox_pending": delivery.pending() if delivery and store_ok else None,
+        "notifier_errors": dict(delivery.last_errors) if delivery else {},
     }
-    return store_ok and service.scheduler_running, report
+    return ready, report
+
+
+def refresh_gauges(service: Service) -> None:
+    """Set the metrics that are read from state at scrape time."""
+    metrics = service.metrics
+    delivery = getattr(service, "delivery", None)
+    if delivery is not None and store_reachable(service):
+        metrics.outbox_depth.set(delivery.pending())
+        for name in delivery.notifiers:
+            metrics.notifier_failing.labels(name).set(1 if name in delivery.last_errors else 0)
+    polls = metrics.poll_totals()
+    total = sum(polls.values())
+    metrics.not_modified_ratio.set(polls.get("not_modified", 0.0) / total if total else 0.0)
+    age = last_poll_age(service)
+    metrics.last_poll_age.set(math.nan if age is None else age)
 
 
 def build_app(service: Service) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
-        ok, report = health(service)
-        report["status"] = "ok" if ok else "unhealthy"
-        return web.json_response(report, status=200 if ok else 503)
+        ready, report = health(service)
+        return web.json_response(report, status=200 if ready else 503)
 
     async def metrics(_request: web.Request) -> web.Response:
-        service.metrics.outbox_depth.set(service.delivery.pending())
+        refresh_gauges(service)
         body = generate_latest(service.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -50,7 +98,8 @@ def build_app(service: Service) -> web.Application:
 
 
 async def start_server(service: Service, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(build_app(service), access_log=None)
+    """Serve /healthz and /metrics on host:port (port 0: any free port, see `.addresses`)."""
+    runner = web.AppRunner(build_app(service), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

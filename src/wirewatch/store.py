@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,6 +104,28 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_story ON outbox (story_id, notifier, status)
     """,
+    # 4: story joining compares with every member (not only the centroid, which drifts) and
+    # with the towns named in the members' leads
+    """
+    ALTER TABLE story_sources ADD COLUMN vector BLOB;
+    ALTER TABLE story_sources ADD COLUMN lead_places TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX story_sources_by_article ON story_sources (article_id);
+    -- dead-lettering counts from the first failure since the last success or requeue
+    ALTER TABLE outbox ADD COLUMN failing_since TEXT
+    """,
+    # 5: crawler health (issue 3): failures, backlog, page fallbacks, feed ttl, last status
+    """
+    ALTER TABLE fetch_state ADD COLUMN failed_polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fetch_state ADD COLUMN first_poll_entries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fetch_state ADD COLUMN page_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fetch_state ADD COLUMN ttl_s REAL;
+    ALTER TABLE fetch_state ADD COLUMN last_status INTEGER
+    """,
+    # 6: crash safety (issue 7): when a send began, so that an alert whose attempt was cut
+    # short (the process killed mid-send) is looked up at the receiver before it is resent
+    """
+    ALTER TABLE outbox ADD COLUMN sending_since TEXT
+    """,
 ]
 
 
@@ -132,6 +154,9 @@ class OutboxRow:
     created_at: datetime
     status: str = "pending"
     last_error: str | None = None
+    delivered_at: datetime | None = None
+    failing_since: datetime | None = None  # first failed attempt since the last success/requeue
+    sending_since: datetime | None = None  # an attempt began and never ended: it may have arrived
 
 
 @dataclass
@@ -156,6 +181,59 @@ class OpenStory:
     centroid: np.ndarray
     members: int
     fingerprints: list[bytes]
+    vectors: list[np.ndarray] = field(default_factory=list)  # members' lead vectors
+    lead_places: set[str] = field(default_factory=set)  # towns named in the members' leads
+
+
+_FETCH_STATE_COLUMNS = (
+    "outlet",
+    "etag",
+    "last_modified",
+    "last_success",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "polls",
+    "not_modified",
+    "entries_seen",
+    "first_polled",
+    "failed_polls",
+    "first_poll_entries",
+    "page_failures",
+    "ttl_s",
+    "last_status",
+)
+_FETCH_STATE_TIMES = frozenset({"last_success", "last_error_at", "first_polled"})
+
+
+def _fetch_state(row: sqlite3.Row) -> FetchState:
+    values = {
+        name: _dt(row[name]) if name in _FETCH_STATE_TIMES else row[name]
+        for name in _FETCH_STATE_COLUMNS
+    }
+    return FetchState(**values)
+
+
+def _fetch_state_row(state: FetchState) -> tuple:
+    """The row of `state` in `_FETCH_STATE_COLUMNS` order (written out: the crawler's hot path)."""
+    return (
+        state.outlet,
+        state.etag,
+        state.last_modified,
+        _ts(state.last_success),
+        state.last_error,
+        _ts(state.last_error_at),
+        state.consecutive_failures,
+        state.polls,
+        state.not_modified,
+        state.entries_seen,
+        _ts(state.first_polled),
+        state.failed_polls,
+        state.first_poll_entries,
+        state.page_failures,
+        state.ttl_s,
+        state.last_status,
+    )
 
 
 class Store:
@@ -217,43 +295,25 @@ class Store:
     # ---- crawl state (monitor.state.CrawlState) -------------------------------------
     def get_fetch_state(self, outlet: str) -> FetchState | None:
         row = self.db.execute("SELECT * FROM fetch_state WHERE outlet = ?", (outlet,)).fetchone()
-        if row is None:
-            return None
-        return FetchState(
-            outlet=row["outlet"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            last_success=_dt(row["last_success"]),
-            last_error=row["last_error"],
-            last_error_at=_dt(row["last_error_at"]),
-            consecutive_failures=row["consecutive_failures"],
-            polls=row["polls"],
-            not_modified=row["not_modified"],
-            entries_seen=row["entries_seen"],
-            first_polled=_dt(row["first_polled"]),
-        )
+        return None if row is None else _fetch_state(row)
 
     def save_fetch_state(self, state: FetchState) -> None:
-        self.db.execute(
-            """INSERT OR REPLACE INTO fetch_state VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-            (
-                state.outlet,
-                state.etag,
-                state.last_modified,
-                _ts(state.last_success),
-                state.last_error,
-                _ts(state.last_error_at),
-                state.consecutive_failures,
-                state.polls,
-                state.not_modified,
-                state.entries_seen,
-                _ts(state.first_polled),
-            ),
-        )
+        self.save_fetch_states([state])
+
+    def save_fetch_states(self, states: Iterable[FetchState]) -> None:
+        """Write many outlets' fetch state at once (one transaction: the crawler batches)."""
+        rows = [_fetch_state_row(state) for state in states]
+        if not rows:
+            return
+        names = ", ".join(_FETCH_STATE_COLUMNS)
+        marks = ", ".join("?" * len(_FETCH_STATE_COLUMNS))
+        sql = f"INSERT OR REPLACE INTO fetch_state ({names}) VALUES ({marks})"
+        with self.transaction():
+            self.db.executemany(sql, rows)
 
     def all_fetch_states(self) -> list[FetchState]:
-        outlets = [r[0] for r in self.db.execute("SELECT outlet FROM fetch_state ORDER BY outlet")]
-        return [s for o in outlets if (s := self.get_fetch_state(o))]
+        rows = self.db.execute("SELECT * FROM fetch_state ORDER BY outlet").fetchall()
+        return [_fetch_state(row) for row in rows]
 
     def unseen_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
         keys = set(keys)
@@ -351,6 +411,13 @@ class Store:
             ),
         )
 
+    def matches_of_article(self, article_id: str) -> list[dict]:
+        """Every watch's recorded decision on one article (score, threshold, reason, story)."""
+        rows = self.db.execute(
+            "SELECT * FROM matches WHERE article_id = ? ORDER BY watch", (article_id,)
+        )
+        return [dict(r) for r in rows]
+
     def stories_of_article(self, article_id: str) -> list[tuple[str, str]]:
         """(watch, story id) of every story the article joined."""
         rows = self.db.execute(
@@ -399,6 +466,7 @@ class Store:
         places: list[str],
         regions: list[str],
         fingerprint: bytes | None,
+        lead_places: Iterable[str] = (),
     ) -> None:
         """Add an article to a story and fold its vector, places and time into the story."""
         row = self.db.execute(
@@ -428,7 +496,9 @@ class Store:
             ),
         )
         self.db.execute(
-            "INSERT OR IGNORE INTO story_sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO story_sources (story_id, article_id, outlet, url, title,"
+            " published, score, evidence, joined_by, fingerprint, vector, lead_places)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 story_id,
                 source.article_id,
@@ -440,6 +510,8 @@ class Store:
                 source.evidence,
                 joined_by,
                 fingerprint,
+                np.asarray(vector, dtype=np.float32).tobytes(),
+                json.dumps(list(dict.fromkeys(lead_places))),
             ),
         )
 
@@ -451,14 +523,11 @@ class Store:
         ).fetchall()
         stories = []
         for row in rows:
-            prints = [
-                r[0]
-                for r in self.db.execute(
-                    "SELECT fingerprint FROM story_sources WHERE story_id = ?"
-                    " AND fingerprint IS NOT NULL",
-                    (row["id"],),
-                )
-            ]
+            members = self.db.execute(
+                "SELECT fingerprint, vector, lead_places FROM story_sources WHERE story_id = ?"
+                " ORDER BY rowid",
+                (row["id"],),
+            ).fetchall()
             stories.append(
                 OpenStory(
                     id=row["id"],
@@ -467,7 +536,11 @@ class Store:
                     places=json.loads(row["places"]),
                     centroid=np.frombuffer(row["centroid"], dtype=np.float32),
                     members=row["members"],
-                    fingerprints=prints,
+                    fingerprints=[m["fingerprint"] for m in members if m["fingerprint"]],
+                    vectors=[
+                        np.frombuffer(m["vector"], dtype=np.float32) for m in members if m["vector"]
+                    ],
+                    lead_places={p for m in members for p in json.loads(m["lead_places"])},
                 )
             )
         return stories
@@ -523,8 +596,9 @@ class Store:
         kind: str,
         article_ids: list[str],
         not_before: datetime | None = None,
+        now: datetime | None = None,
     ) -> None:
-        now = utcnow()
+        now = now or utcnow()
         self.db.execute(
             "INSERT OR IGNORE INTO outbox (delivery_id, notifier, story_id, kind, article_ids,"
             " next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?)",
@@ -597,11 +671,21 @@ class Store:
             created_at=_dt(r["created_at"]),
             status=r["status"],
             last_error=r["last_error"],
+            delivered_at=_dt(r["delivered_at"]),
+            failing_since=_dt(r["failing_since"]),
+            sending_since=_dt(r["sending_since"]),
         )
 
     def mark_delivered(
-        self, delivery_id: str, *, remote_ref: str | None, story_id: str, notifier: str
+        self,
+        delivery_id: str,
+        *,
+        remote_ref: str | None,
+        story_id: str,
+        notifier: str,
+        now: datetime | None = None,
     ) -> None:
+        """Delivered, and the receiver's id for the story (Slack `ts`) kept in the same commit."""
         with self.transaction():
             if remote_ref:
                 self.db.execute(
@@ -610,18 +694,90 @@ class Store:
                 )
             self.db.execute(
                 "UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
-                " last_error = NULL WHERE delivery_id = ?",
-                (_ts(utcnow()), delivery_id),
+                " last_error = NULL, failing_since = NULL, sending_since = NULL"
+                " WHERE delivery_id = ?",
+                (_ts(now or utcnow()), delivery_id),
             )
 
+    def mark_sending(self, delivery_id: str, *, now: datetime | None = None) -> None:
+        """Committed before each attempt: until the attempt is recorded as delivered or failed,
+        the alert may or may not have reached the receiver."""
+        self.db.execute(
+            "UPDATE outbox SET sending_since = COALESCE(sending_since, ?) WHERE delivery_id = ?",
+            (_ts(now or utcnow()), delivery_id),
+        )
+
     def mark_attempt_failed(
-        self, delivery_id: str, *, error: str, next_attempt_at: datetime, dead: bool
+        self,
+        delivery_id: str,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        dead: bool,
+        now: datetime | None = None,
     ) -> None:
         self.db.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-            " status = ? WHERE delivery_id = ?",
-            (error, _ts(next_attempt_at), "dead" if dead else "pending", delivery_id),
+            " status = ?, failing_since = COALESCE(failing_since, ?), sending_since = NULL"
+            " WHERE delivery_id = ?",
+            (
+                error,
+                _ts(next_attempt_at),
+                "dead" if dead else "pending",
+                _ts(now or utcnow()),
+                delivery_id,
+            ),
         )
+
+    def requeue(self, delivery_ids: Iterable[str], *, now: datetime | None = None) -> list[str]:
+        """Put dead or pending deliveries back at the head of their queue, due now; the ids
+        that were found (delivered ones are never sent again)."""
+        when = _ts(now or utcnow())
+        found = []
+        with self.transaction():
+            for delivery_id in delivery_ids:
+                cursor = self.db.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?,"
+                    " failing_since = NULL WHERE delivery_id = ? AND status != 'delivered'",
+                    (when, delivery_id),
+                )
+                if cursor.rowcount:
+                    found.append(delivery_id)
+        return found
+
+    def claim(self, delivery_ids: Iterable[str], now: datetime) -> None:
+        """Make pending deliveries due now, so that no new article joins them (see
+        `waiting_alert`): they are about to be sent as they are."""
+        self.db.executemany(
+            "UPDATE outbox SET next_attempt_at = ? WHERE delivery_id = ? AND status = 'pending'"
+            " AND next_attempt_at > ?",
+            [(_ts(now), delivery_id, _ts(now)) for delivery_id in delivery_ids],
+        )
+
+    def mark_silenced(self, delivery_id: str, *, now: datetime | None = None) -> None:
+        """Not sent: a silence added after the alert was queued covers it (final, like
+        delivered)."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'silenced', delivered_at = ? WHERE delivery_id = ?"
+            " AND status = 'pending'",
+            (_ts(now or utcnow()), delivery_id),
+        )
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Deliveries by status: pending, delivered, dead (and silenced, when any were)."""
+        rows = self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        return {"pending": 0, "delivered": 0, "dead": 0, **{r[0]: r[1] for r in rows}}
+
+    def story_deliveries(self, story_id: str) -> list[OutboxRow]:
+        """Every delivery of one story, all notifiers, in the order they were queued."""
+        rows = self.db.execute("SELECT * FROM outbox WHERE story_id = ? ORDER BY seq", (story_id,))
+        return [self._outbox_row(r) for r in rows]
+
+    def get_delivery(self, delivery_id: str) -> OutboxRow | None:
+        row = self.db.execute(
+            "SELECT * FROM outbox WHERE delivery_id = ?", (delivery_id,)
+        ).fetchone()
+        return self._outbox_row(row) if row else None
 
     def story_ref(self, story_id: str, notifier: str) -> str | None:
         row = self.db.execute(
@@ -638,13 +794,14 @@ class Store:
         watch: str | None = None,
         story_id: str | None = None,
         created_by: str | None = None,
+        now: datetime | None = None,
     ) -> int:
         if (watch is None) == (story_id is None):
             raise ValueError("a silence covers either one watch or one story")
         cursor = self.db.execute(
             "INSERT INTO silences (watch, story_id, starts_at, ends_at, reason, created_by)"
             " VALUES (?,?,?,?,?,?)",
-            (watch, story_id, _ts(utcnow()), _ts(ends_at), reason, created_by),
+            (watch, story_id, _ts(now or utcnow()), _ts(ends_at), reason, created_by),
         )
         return int(cursor.lastrowid)
 
@@ -667,8 +824,10 @@ class Store:
             for r in self.db.execute(query + " ORDER BY id", params)
         ]
 
-    def active_silence(self, watch: str, story_id: str) -> Silence | None:
-        now = utcnow()
+    def active_silence(
+        self, watch: str, story_id: str, now: datetime | None = None
+    ) -> Silence | None:
+        now = now or utcnow()
         return next(
             (s for s in self.silences(active_at=now) if s.watch == watch or s.story_id == story_id),
             None,
@@ -709,7 +868,13 @@ class Store:
             (_ts(utcnow()), watch, story_id, article_id, notifier, decision, reason),
         )
 
-    def decisions(self, story_id: str | None = None) -> list[dict]:
-        query = "SELECT * FROM decisions" + (" WHERE story_id = ?" if story_id else "")
-        rows = self.db.execute(query + " ORDER BY seq", (story_id,) if story_id else ())
+    def decisions(
+        self, story_id: str | None = None, *, article_id: str | None = None
+    ) -> list[dict]:
+        """Recorded decisions, oldest first: all, or those about one story and/or article."""
+        where = [(c, v) for c, v in (("story_id", story_id), ("article_id", article_id)) if v]
+        query = "SELECT * FROM decisions"
+        if where:
+            query += " WHERE " + " AND ".join(f"{c} = ?" for c, _ in where)
+        rows = self.db.execute(query + " ORDER BY seq", tuple(v for _, v in where))
         return [dict(r) for r in rows]

@@ -1,9 +1,16 @@
 """One story per real-world event: decide whether a matched article opens a story or joins one.
 
 An article joins an open story of the same watch (one whose last article is within
-the watch's story window) when it is a copy of one of its sources (MinHash of word
-shingles) or when it is semantically close to the story's centroid and the places
-they name are compatible. Otherwise it opens a new story.
+the watch's story window from the article's time) when
+
+- it is a copy of one of its sources (MinHash of word shingles: wire copy, light edits), or
+- it is semantically close to the story, its centroid or its closest member (a long story's
+  centroid drifts away from any one report: a report close to one member still belongs),
+  and the places they name are compatible (they share one, or one of them names none), or
+- it is a little less close but names, in its lead, a town that a member named in its lead
+  (two reports of an attack "in Mach" on one day are one attack).
+
+Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ FINGERPRINT_SCHEME = "affine32"  # stored sketches are uint32; a scheme change n
 SHINGLE_WORDS = 4
 _WORD = re.compile(r"\w+")
 
-JoinReason = Literal["new", "same_text", "similar"]
+JoinReason = Literal["new", "same_text", "similar", "same_place"]
 
 
 class StoryWatch(Protocol):
@@ -59,16 +66,35 @@ def place_names(encoding: ArticleEncoding) -> list[str]:
     return list(dict.fromkeys(hit.resolved for hit in encoding.places))
 
 
+def lead_towns(encoding: ArticleEncoding) -> list[str]:
+    """Places below a province (towns, districts) named in the title or lead: where it happened."""
+    return list(
+        dict.fromkeys(
+            hit.resolved
+            for hit in encoding.places
+            if hit.in_lead and hit.admin1 and hit.resolved != hit.admin1
+        )
+    )
+
+
+def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
+    """Cosine to the story: the better of its centroid and its closest member."""
+    members = [float(np.dot(v, vector)) for v in story.vectors if v.shape == vector.shape]
+    return max([float(np.dot(story.centroid, vector)), *members])
+
+
 class StoryAssigner:
     def __init__(
         self,
         store: Store,
         *,
         similarity: float = defaults.STORY_SIMILARITY,
+        same_place: float = defaults.STORY_SIMILARITY_SAME_PLACE,
         same_text: float = defaults.SYNDICATED_JACCARD,
     ) -> None:
         self.store = store
         self.similarity = similarity
+        self.same_place = same_place
         self.same_text = same_text
 
     def assign(
@@ -77,9 +103,10 @@ class StoryAssigner:
         """Join the best open story or open a new one; writes the story and its source."""
         sketch = fingerprint(article.text or article.title)
         places = place_names(encoding)
+        towns = lead_towns(encoding)
         since = article.published - timedelta(seconds=watch.story_window)
         best = self._best_story(
-            self.store.open_stories(watch.name, since), encoding, places, sketch
+            self.store.open_stories(watch.name, since), encoding, places, towns, sketch
         )
         source = Source(
             article_id=article.id,
@@ -112,6 +139,7 @@ class StoryAssigner:
             places=places,
             regions=match.regions,
             fingerprint=sketch.hashvalues.astype(np.uint32).tobytes(),
+            lead_places=towns,
         )
         return decision
 
@@ -120,6 +148,7 @@ class StoryAssigner:
         stories: list[OpenStory],
         encoding: ArticleEncoding,
         places: list[str],
+        towns: list[str],
         sketch: MinHash,
     ) -> tuple[OpenStory, JoinReason, float] | None:
         best: tuple[OpenStory, JoinReason, float] | None = None
@@ -127,12 +156,23 @@ class StoryAssigner:
             copy = max((sketch.jaccard(_from_bytes(p)) for p in story.fingerprints), default=0.0)
             if copy >= self.same_text:
                 return story, "same_text", copy
-            similarity = float(np.dot(story.centroid, encoding.lead_vector))
-            if similarity < self.similarity or not _places_compatible(places, story.places):
+            similarity = story_similarity(story, encoding.lead_vector)
+            reason = self._join_reason(story, similarity, places, towns)
+            if reason is None:
                 continue
             if best is None or similarity > best[2]:
-                best = (story, "similar", similarity)
+                best = (story, reason, similarity)
         return best
+
+    def _join_reason(
+        self, story: OpenStory, similarity: float, places: list[str], towns: list[str]
+    ) -> JoinReason | None:
+        """Why an article this close to `story` belongs to it (None: it does not)."""
+        if similarity >= self.similarity and _places_compatible(places, story.places):
+            return "similar"
+        if similarity >= self.same_place and set(towns) & story.lead_places:
+            return "same_place"
+        return None
 
 
 def _places_compatible(article_places: list[str], story_places: list[str]) -> bool:

@@ -101,7 +101,7 @@ def test_wrong_types_and_values():
     """
     assert problems(text) == [
         "c.yaml:2: model.batch_size: must be a valid integer, unable to parse string as an integer",
-        "c.yaml:3: model.device: must be one of 'cpu' or 'cuda'",
+        "c.yaml:3: model.device: must be one of 'cpu', 'cuda' or 'auto'",
         "c.yaml:5: outlets[0].name: invalid name 'Dawn News': use lowercase letters, digits and "
         "- _ . (starting with a letter or digit)",
         "c.yaml:6: outlets[0].feed: must be an absolute http:// or https:// URL, got "

@@ -1,10 +1,13 @@
 """The outbox worker: in order, once, retried with backoff, dead-lettered when hopeless."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from tests.fixtures.outbox_data import Clock, enqueue, make_story
 from wirewatch.delivery import DeliveryWorker, backoff_delay
 from wirewatch.models import Alert, DeliveryResult
+from wirewatch.notifiers import SlackNotifier
+from wirewatch.notifiers.slack import ChannelPacer
 from wirewatch.store import Store
 
 
@@ -77,16 +80,71 @@ async def test_permanent_failure_is_dead_lettered_and_does_not_block_others(tmp_
     assert len(slack.sent) == 1
 
 
-async def test_alert_failing_past_the_deadline_is_dead_lettered(tmp_path):
+async def test_alert_failing_for_longer_than_dead_after_is_dead_lettered(tmp_path):
     store = Store(tmp_path / "w.db")
     sid = make_story(store, "a-1")
     enqueue(store, sid, "slack", "new_story", "a-1", 1)
     clock = Clock()
-    clock.now += timedelta(hours=25)
-    slack = ScriptedReceiver("slack", [DeliveryResult.failure("HTTP 500", retryable=True)])
+    clock.now += timedelta(hours=25)  # queued long ago (a stopped service): not failing yet
+    down = [DeliveryResult.failure("HTTP 500", retryable=True)] * 2
+    slack = ScriptedReceiver("slack", down)
     worker = DeliveryWorker(store, {"slack": slack}, clock=clock, dead_after_s=24 * 3600)
     await worker.deliver_due()
+    assert [r.status for r in store.outbox_rows()] == ["pending"]
+    clock.now += timedelta(hours=24)
+    await worker.deliver_due()
+    [row] = store.outbox_rows()
+    assert row.status == "dead" and row.attempts == 2 and row.last_error == "HTTP 500"
+    assert worker.dead() == 1
+    [*_, last] = store.decisions(sid)
+    assert last["decision"] == "dead" and "failing for too long" in last["reason"]
+
+
+async def test_each_notifier_has_its_own_dead_after(tmp_path):
+    store = Store(tmp_path / "w.db")
+    sid = make_story(store, "a-1")
+    enqueue(store, sid, "hook", "new_story", "a-1", 1)
+    hook = ScriptedReceiver("hook", [DeliveryResult.failure("HTTP 503", retryable=True)] * 2)
+    hook.dead_after_s = 600
+    clock = Clock()
+    worker = DeliveryWorker(store, {"hook": hook}, clock=clock, dead_after_s=24 * 3600)
+    await worker.deliver_due()
+    clock.now += timedelta(minutes=11)
+    await worker.deliver_due()
     assert [r.status for r in store.outbox_rows()] == ["dead"]
+
+
+async def test_dead_letters_can_be_requeued_and_then_go_out_once(tmp_path):
+    store = Store(tmp_path / "w.db")
+    sid = make_story(store, "a-1")
+    enqueue(store, sid, "hook", "new_story", "a-1", 1)
+    hook = ScriptedReceiver("hook", [DeliveryResult.failure("HTTP 400", retryable=False)])
+    worker = DeliveryWorker(store, {"hook": hook})
+    await worker.deliver_due()
+    assert store.outbox_counts()["dead"] == 1
+
+    assert store.requeue(["d-1", "d-unknown"]) == ["d-1"]
+    assert await worker.deliver_due() == 1
+    assert store.requeue(["d-1"]) == []  # delivered: never sent again
+    assert await worker.deliver_due() == 0
+    assert [kind for kind, _, _ in hook.sent] == ["new_story", "new_story"]
+
+
+async def test_every_delivery_outcome_is_a_recorded_decision(tmp_path):
+    store = Store(tmp_path / "w.db")
+    sid = make_story(store, "a-1")
+    enqueue(store, sid, "slack", "new_story", "a-1", 1)
+    clock = Clock()
+    slack = ScriptedReceiver("slack", [DeliveryResult.failure("HTTP 503", retryable=True)])
+    worker = DeliveryWorker(store, {"slack": slack}, clock=clock)
+    await worker.deliver_due()
+    clock.now += timedelta(minutes=1)
+    await worker.deliver_due()
+    trail = [(d["decision"], d["notifier"], d["reason"]) for d in store.decisions(sid)]
+    assert trail == [
+        ("retry", "slack", "new_story d-1 failed, will retry: HTTP 503"),
+        ("delivered", "slack", "new_story d-1 delivered after 2 attempts"),
+    ]
 
 
 async def test_a_notifier_that_raises_keeps_the_alert(tmp_path):
@@ -105,5 +163,52 @@ async def test_a_notifier_that_raises_keeps_the_alert(tmp_path):
 
 
 def test_backoff_grows_is_capped_and_respects_retry_after():
-    assert backoff_delay(0, None) <= backoff_delay(10, None) <= 300
+    assert backoff_delay(0, None) <= 5
+    assert 15 <= backoff_delay(10, None) <= 30  # capped: an outage's end is noticed within 30 s
+    assert 15 <= backoff_delay(100_000, None) <= 30
     assert backoff_delay(0, 42) >= 42
+
+
+async def test_a_bad_slack_token_keeps_alerts_until_the_operator_fixes_it(slack_api, tmp_path):
+    """invalid_auth: a clear error for /healthz and the log, nothing dead-lettered, and once
+    the token is fixed (a reload builds a new notifier) everything goes out in order."""
+    store = Store(tmp_path / "w.db")
+    sid = make_story(store, "a-1", "a-2")
+    enqueue(store, sid, "soc", "new_story", "a-1", 1)
+    enqueue(store, sid, "soc", "story_update", "a-2", 2)
+    clock = Clock()
+
+    def slack(token: str) -> SlackNotifier:
+        config = SimpleNamespace(name="soc", token=token, channel="#c", base_url=slack_api.base_url)
+        return SlackNotifier(config, pacer=ChannelPacer(0))
+
+    worker = DeliveryWorker(store, {"soc": slack("xoxb-typo")}, clock=clock)
+    for _ in range(5):
+        await worker.deliver_due()
+        clock.now += timedelta(minutes=1)
+    assert worker.last_errors["soc"].startswith("Slack rejected the token (invalid_auth)")
+    assert [(r.status, r.attempts) for r in store.outbox_rows()] == [("pending", 5), ("pending", 0)]
+    assert not slack_api.posts
+
+    worker.notifiers = {"soc": slack(slack_api.token)}  # what a reload with the fixed token does
+    await worker.deliver_due()
+
+    assert [r.status for r in store.outbox_rows()] == ["delivered", "delivered"]
+    assert "soc" not in worker.last_errors
+    [parent] = slack_api.posts
+    assert [r.thread_ts for r in slack_api.replies] == [parent.ts]
+
+
+async def test_when_the_parent_was_dead_lettered_later_updates_thread_under_the_first(tmp_path):
+    store = Store(tmp_path / "w.db")
+    sid = make_story(store, "a-1", "a-2", "a-3")
+    enqueue(store, sid, "slack", "new_story", "a-1", 1)
+    enqueue(store, sid, "slack", "story_update", "a-2", 2)
+    enqueue(store, sid, "slack", "story_update", "a-3", 3)
+    slack = ScriptedReceiver("slack", [DeliveryResult.failure("invalid_blocks", retryable=False)])
+    await DeliveryWorker(store, {"slack": slack}).deliver_due()
+    assert slack.sent == [
+        ("new_story", "d-1", None),
+        ("story_update", "d-2", None),  # posted on its own, as an "Update:" message
+        ("story_update", "d-3", "ts-2"),  # ... which the next update replies to
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -133,6 +133,20 @@ async def test_starttls_with_login(store, smtp_tls_server):
     assert len(smtp_tls_server.messages) == 1
 
 
+# aiosmtpd cannot tell that an implicit-TLS connection is encrypted, hence its warning.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_implicit_tls_with_login(store, smtp_implicit_tls_server):
+    server = smtp_implicit_tls_server
+    config = server.notifier_config()
+    assert config.tls and not config.starttls
+    sid = make_story(store, "a-1")
+    enqueue(store, sid, config.name, "new_story", "a-1", 1)
+    sender = sender_for(store, config, tls_context=server.client_context)
+    report = await sender.send(config.name)
+    assert report.sent, report.error
+    assert len(server.messages) == 1
+
+
 async def test_wrong_password_is_a_permanent_error(store, smtp_tls_server):
     config = smtp_tls_server.notifier_config(password="wrong")
     sid = make_story(store, "a-1")
@@ -160,3 +174,31 @@ async def test_the_schedule_follows_the_cron_expression_in_its_timezone(store, s
         assert when.utcoffset() == timedelta(hours=5)
     finally:
         scheduler.shutdown()
+
+
+async def test_an_article_arriving_while_a_digest_is_sent_waits_for_the_next_one(
+    store, smtp_server
+):
+    """Rows taken for a digest are closed to newcomers before the SMTP conversation starts:
+    a report that comes in meanwhile must not be marked delivered without being sent."""
+    config = smtp_server.notifier_config()
+    sid = make_story(store, "a-1")
+    store.enqueue(
+        delivery_id="d-1",
+        notifier=config.name,
+        story_id=sid,
+        kind="new_story",
+        article_ids=["a-1"],
+        not_before=datetime.now(UTC) + timedelta(minutes=30),  # still in its update interval
+    )
+    notifier = EmailDigestNotifier(config)
+    seen_during_send = []
+    original = notifier.send_message
+
+    async def send_message(message):
+        seen_during_send.append(store.waiting_alert(sid, config.name, datetime.now(UTC)))
+        return await original(message)
+
+    notifier.send_message = send_message
+    assert (await DigestSender(store, {config.name: notifier}).send(config.name)).sent
+    assert seen_during_send == [None]

@@ -1,13 +1,25 @@
 """Feed documents to FeedEntry records: the four formats outlets publish, and broken input."""
 
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.outlets import OutletServer
-from wirewatch.monitor.feeds import FeedError, ParsedFeed, parse_feed
+from wirewatch.monitor.fastfeed import KnownItems
+from wirewatch.monitor.feeds import (
+    FeedError,
+    ParsedFeed,
+    _parsed_text,
+    _simple_text,
+    parse_feed,
+    parse_with_feedparser,
+    read_feed,
+    text_of,
+)
 
 FEED_URL = "https://news.example.org/feed"
 ITEMS = [
@@ -165,3 +177,219 @@ def test_mutated_feeds_give_a_feed_or_a_feed_error(
 )
 def test_hostile_item_text_is_survived(items: list[dict], kind: str) -> None:
     _check(render(kind, items))
+
+
+# ---- older RSS, encodings, hostile XML ------------------------------------------------
+
+RSS_09X = """<?xml version="1.0"?>
+<rss version="{version}"><channel><title>Old School</title><link>https://old.example.org/</link>
+<description>d</description><language>en</language>
+<item><title>Budget passed</title><link>https://old.example.org/budget</link>
+<description>The assembly passed the budget.</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("version", ["0.91", "0.92"])
+def test_rss_09x(version: str) -> None:
+    feed = parse_feed(RSS_09X.format(version=version).encode(), FEED_URL)
+    [entry] = feed.entries
+    assert feed.title == "Old School" and entry.title == "Budget passed"
+    assert entry.url == entry.key == "https://old.example.org/budget"
+
+
+def test_rss_090() -> None:
+    body = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>Netscape</title>'
+        b"</channel><item><title>First</title><link>https://n.example.org/1</link></item>"
+        b"</rdf:RDF>"
+    )
+    [entry] = parse_feed(body, FEED_URL).entries
+    assert (entry.title, entry.url) == ("First", "https://n.example.org/1")
+
+
+@pytest.mark.parametrize(
+    ("declared", "served", "codec"),
+    [
+        ("windows-1251", None, "cp1251"),
+        (None, "application/rss+xml; charset=windows-1251", "cp1251"),
+        ("iso-8859-1", None, "latin-1"),
+        ("utf-8", "text/xml; charset=koi8-r", "koi8-r"),  # the HTTP charset wins
+        ("shift_jis", None, "shift_jis"),
+    ],
+)
+def test_declared_and_served_encodings(
+    declared: str | None, served: str | None, codec: str
+) -> None:
+    title = {"latin-1": "Déjà vu à Kech", "shift_jis": "東京で停電"}.get(codec, "Взрыв в Кветте")
+    declaration = f' encoding="{declared}"' if declared else ""
+    body = (
+        f'<?xml version="1.0"{declaration}?><rss version="2.0"><channel><title>{title}</title>'
+        f"<item><title>{title}</title><link>https://e.org/1</link></item></channel></rss>"
+    ).encode(codec)
+    feed = parse_feed(body, FEED_URL, served)
+    assert feed.title == title and [e.title for e in feed.entries] == [title]
+
+
+def test_utf16_with_a_byte_order_mark() -> None:
+    body = RSS_09X.format(version="2.0").replace('version="1.0"', 'version="1.0" encoding="utf-16"')
+    feed = parse_feed(body.encode("utf-16"), FEED_URL)
+    assert [e.title for e in feed.entries] == ["Budget passed"]
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 10}">'
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{entities}]><rss version="2.0"><channel>'
+        "<item><title>&i;</title><link>https://e.org/1</link></item></channel></rss>"
+    ).encode()
+    started = time.perf_counter()
+    feed = parse_feed(body, FEED_URL)
+    assert time.perf_counter() - started < 5  # a guard against a hang, not a timing test
+    assert all(len(e.title) < 100 for e in feed.entries)
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "http://127.0.0.1:9/secret"])
+def test_external_entities_are_not_resolved(target: str) -> None:
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "{target}">]>'
+        '<rss version="2.0"><channel><item><title>A &x; B</title><link>https://e.org/1</link>'
+        "</item></channel></rss>"
+    ).encode()
+    [entry] = parse_feed(body, FEED_URL).entries
+    assert "root:" not in entry.title and entry.title.startswith("A ")
+
+
+# ---- the fast path gives feedparser's entries ----------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "feedparser"  # from feedparser's tests, BSD-2 (LICENSE)
+PEER = Path(__file__).parents[2].parent / "shared" / "peer" / "feedparser-tests"
+
+
+@pytest.mark.parametrize("kind", ["rss", "rss1", "atom"])
+def test_the_fast_path_reads_the_usual_feeds(kind: str) -> None:
+    body = render(kind)
+    assert read_feed(body, FEED_URL).reader == "fast"
+    assert parse_feed(body, FEED_URL) == parse_with_feedparser(body, FEED_URL)
+
+
+def _same_as_feedparser(body: bytes, url: str = FEED_URL) -> None:
+    try:
+        expected = parse_with_feedparser(body, url)
+    except FeedError:
+        expected = None
+    try:
+        got = parse_feed(body, url)
+    except FeedError:
+        got = None
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.xml")))
+def test_feedparser_cases_read_the_same(name: str) -> None:
+    _same_as_feedparser((DATA / name).read_bytes())
+
+
+def test_feedparser_expectations_on_copied_cases() -> None:
+    def entries(name: str):
+        return parse_feed((DATA / name).read_bytes(), FEED_URL).entries
+
+    assert entries("illformed_rss_item_link_corrupted_ampersands.xml")[0].url == (
+        "http://link/get?a=1&b=2"
+    )
+    assert entries("wellformed_atom10_entry_content_and_summary.xml")[0].summary == "Summary"
+    assert entries("wellformed_rdf_rss090_item_title.xml")[0].title == "Item title"
+    assert entries("encoding_demoronize-1.xml")[0].summary == "don\u2019t"
+    title = parse_feed((DATA / "wellformed_rss_channel_dc_title.xml").read_bytes(), FEED_URL).title
+    assert title == "Example title"
+
+
+@pytest.mark.skipif(not PEER.is_dir(), reason="../shared/peer/feedparser-tests not present")
+def test_every_peer_file_is_handled_and_the_fast_path_agrees() -> None:
+    """~2,100 feedparser test documents: a feed or a FeedError, and feedparser's entries."""
+    files = sorted(p for p in PEER.rglob("*") if p.suffix in (".xml", ".json"))
+    assert len(files) > 2000
+    fast = 0
+    for path in files:
+        body = path.read_bytes()
+        url = f"http://example.org/{path.name}"
+        try:
+            document = read_feed(body, url)
+        except FeedError:
+            continue
+        if document.reader == "fast":
+            fast += 1
+            assert ParsedFeed(document.title, document.entries(), document.ttl_s) == (
+                parse_with_feedparser(body, url)
+            ), path
+    assert fast > 700
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40)
+
+
+@FUZZ
+@given(
+    st.sampled_from(["rss", "rss1", "atom"]),
+    st.lists(
+        st.fixed_dictionaries(
+            {"title": _text, "summary": _text},
+            optional={
+                "id": st.sampled_from(["", "tag:e.org,2026:1", "https://e.org/p?id=7#x", "42"]),
+                "url": st.sampled_from(["/news/1", "https://e.org/a?utm_source=x", "relative"]),
+                "content_html": st.sampled_from(["<p>Body <b>bold</b></p>", "x &amp; y"]),
+                "published": st.datetimes(timezones=st.just(UTC)),
+            },
+        ),
+        max_size=4,
+    ),
+)
+def test_fast_path_and_feedparser_agree_on_generated_feeds(kind: str, items: list[dict]) -> None:
+    _same_as_feedparser(render(kind, items))
+
+
+@FUZZ
+@given(
+    st.sampled_from(["rss", "rss1", "atom"]),
+    st.lists(
+        st.tuples(_text, st.integers(0, 10**6)), min_size=2, max_size=6, unique_by=lambda t: t[1]
+    ),
+)
+def test_reading_only_new_items_gives_the_same_entries(kind: str, stories: list) -> None:
+    """A feed read again with its known items skipped yields exactly its new entries."""
+    items = [
+        {
+            "title": t,
+            "url": f"/news/{n}",
+            "summary": f"s {t}",
+            "published": datetime(2026, 1, 1, tzinfo=UTC),
+        }
+        for t, n in stories
+    ]
+    before = read_feed(render(kind, items[1:]), FEED_URL)
+    assume(before.reader == "fast")  # not when a title happens to say "xml:base"
+    assert before.chunks is not None
+    known = KnownItems.of(before.chunks.context, before.chunks.digests)
+    after_body = render(kind, items)
+    after = read_feed(after_body, FEED_URL, None, known)
+    everything = parse_feed(after_body, FEED_URL).entries
+    assert after.entries() == [e for e in everything if e.key not in set(before.keys())]
+    assert after.keys() == [everything[0].key]
+
+
+_TAGS = "<p> </p> <b> </b> <br/> <a|href='x>y'> </a> <DIV|class=a> </div> <li> <script>"
+_tags = st.sampled_from([t.replace("|", " ") for t in _TAGS.split()] + ["<!-- c -->", "<"])
+
+
+@FUZZ
+@given(st.lists(st.one_of(_tags, st.text(alphabet="ab &;#x12<>\"'é\n", max_size=8)), max_size=12))
+def test_the_quick_html_reading_is_html_parsers(parts: list[str]) -> None:
+    markup = "".join(parts)
+    quick = _simple_text(markup)
+    if quick is not None:
+        assert text_of(quick.replace("&", "&amp;").replace("<", "&lt;")) == text_of(
+            _parsed_text(markup).replace("&", "&amp;").replace("<", "&lt;")
+        )

@@ -1,6 +1,8 @@
 """The crawler's HTTP client against a real local server: limits hold while bodies stream."""
 
 import asyncio
+import contextlib
+import socket
 import time
 
 import pytest
@@ -176,3 +178,56 @@ def test_public_address_classification() -> None:
         "224.0.0.1",
     ]:
         assert not is_public_address(private), private
+
+
+async def test_a_body_that_stops_coming_is_a_read_timeout(outlet_server: OutletServer) -> None:
+    url = outlet_server.add_stall("/stall")
+    async with Fetcher(fast(read_timeout=0.3, total_timeout=10)) as fetcher:
+        result = await fetcher.get(url, max_bytes=MB, allow_private=True)
+    assert result.status == 0 and result.error == "read timed out: no data for 0.3 s"
+
+
+async def test_a_server_that_never_accepts_is_a_connect_timeout() -> None:
+    """A listening socket whose accept queue is full: the SYN goes unanswered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # fill the accept queue; nobody ever accepts
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        await asyncio.sleep(0.05)
+        async with Fetcher(fast(connect_timeout=0.3, total_timeout=10)) as fetcher:
+            result = await fetcher.get(
+                f"http://127.0.0.1:{port}/", max_bytes=MB, allow_private=True
+            )
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    assert result.status == 0 and result.error == "connect timed out after 0.3 s"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+async def test_compressed_bodies_are_decoded(outlet_server: OutletServer, encoding: str) -> None:
+    url = outlet_server.add_page("/feed", "<rss>" + "news " * 1000 + "</rss>", encoding=encoding)
+    async with Fetcher(fast()) as fetcher:
+        result = await fetcher.get(url, max_bytes=MB, allow_private=True)
+    assert result.ok and result.body.startswith(b"<rss>news news") and len(result.body) == 5011
+    assert encoding in outlet_server.requests[-1].headers["Accept-Encoding"]
+
+
+async def test_every_request_carries_the_configured_user_agent(
+    outlet_server: OutletServer,
+) -> None:
+    url = outlet_server.add_page("/feed", "x")
+    async with Fetcher(fast(user_agent="acme-soc/2.0 (+https://acme.example/bot)")) as fetcher:
+        await fetcher.get(url, max_bytes=MB, allow_private=True)
+    assert outlet_server.requests[-1].headers["User-Agent"] == (
+        "acme-soc/2.0 (+https://acme.example/bot)"
+    )

@@ -7,8 +7,9 @@ import pytest
 import pytest_asyncio
 
 from tests.fixtures.outlets import BOILERPLATE_MARKERS, OutletServer, crawler_settings, outlet
+from wirewatch.monitor import poller as poller_module
 from wirewatch.monitor.fetch import Fetcher
-from wirewatch.monitor.poller import Poller
+from wirewatch.monitor.poller import Poller, cache_max_age
 from wirewatch.store import Store
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -80,15 +81,15 @@ async def test_each_entry_is_returned_until_the_pipeline_marks_it_seen(
     assert [a.id for a in again.articles] == [a.id for a in first.articles]
     store.mark_seen("dawn", [a.entry_key for a in first.articles])  # what pipeline.process does
 
-    third = await poller.poll(source)
-    assert third.status == "ok" and third.articles == []
-    fourth = await poller.poll(source)
-    assert fourth.status == "not_modified"
+    third = await poller.poll(source)  # stored: the held-back ETag is sent now
+    assert third.status == "not_modified" and third.articles == []
     assert "If-None-Match" in outlet_server.requests[-1].headers
+    feed_requests = outlet_server.hits("/feed")
 
     publish(outlet_server, 3)  # one more story on the outlet
-    fifth = await poller.poll(source)
-    assert [a.title for a in fifth.articles] == ["Story 2"]
+    fourth = await poller.poll(source)
+    assert [a.title for a in fourth.articles] == ["Story 2"]
+    assert outlet_server.hits("/feed") == feed_requests + 1
 
 
 async def test_first_poll_skips_the_backlog(
@@ -172,10 +173,12 @@ async def test_failures_are_counted_and_retry_after_reported(
     assert first.consecutive_failures == 1 and first.retry_after_s is None
     assert second.consecutive_failures == 2 and second.retry_after_s == 300
     assert "retry after 300 s" in second.error
+    poller.flush()  # fetch state is written in batches
     state = store.get_fetch_state("dawn")
     assert state.consecutive_failures == 2 and "429" in state.last_error
 
     assert (await poller.poll(source)).status == "ok"
+    poller.flush()
     assert store.get_fetch_state("dawn").consecutive_failures == 0
 
 
@@ -192,3 +195,176 @@ async def test_broken_feed_is_a_readable_error(
 async def test_unreachable_outlet_is_an_error_result(fetcher: Fetcher, store: Store) -> None:
     result = await make_poller(fetcher, store).poll(outlet("gone", "http://127.0.0.1:9/feed"))
     assert result.status == "error" and "cannot connect" in result.error
+
+
+# ---- conditional requests, restarts, no needless parsing -------------------------------
+
+
+class CountingReads:
+    """Counts feed parses (patched over the poller's `read_feed`)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = poller_module.read_feed
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(poller_module, "read_feed", counting)
+
+
+async def test_validators_survive_a_restart_and_a_304_is_not_parsed(
+    outlet_server: OutletServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = publish(outlet_server, 2)
+    source = outlet("dawn", feed)
+    store = Store(tmp_path / "w.db")
+    async with Fetcher(crawler_settings(per_host_delay=0)) as fetcher:
+        first = make_poller(fetcher, store)
+        result = await first.poll(source)
+        store.mark_seen("dawn", [a.entry_key for a in result.articles])
+        assert (await first.poll(source)).status == "not_modified"
+        first.flush()  # what the scheduler does when the service stops
+    store.close()
+
+    reads = CountingReads(monkeypatch)
+    store = Store(tmp_path / "w.db")  # the service starts again
+    async with Fetcher(crawler_settings(per_host_delay=0)) as fetcher:
+        again = await make_poller(fetcher, store).poll(source)
+    assert again.status == "not_modified" and again.http_status == 304
+    assert outlet_server.requests[-1].headers["If-None-Match"] == (
+        outlet_server._resources["/feed"].etag
+    )
+    assert "If-Modified-Since" in outlet_server.requests[-1].headers
+    assert reads.calls == 0
+
+
+async def test_a_body_read_in_full_before_is_not_parsed_again(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outlet that ignores conditional requests and sends the same feed every time."""
+    feed = publish(outlet_server, 2)
+    outlet_server._resources["/feed"].status = 299  # 2xx without validators: never a 304
+    poller, source = make_poller(fetcher, store), outlet("dawn", feed)
+    first = await poller.poll(source)
+    store.mark_seen("dawn", [a.entry_key for a in first.articles])
+    reads = CountingReads(monkeypatch)
+    again = await poller.poll(source)
+    assert again.status == "ok" and again.articles == [] and reads.calls == 0
+    assert outlet_server.hits("/feed") == 2
+
+
+async def test_articles_not_stored_come_back_instead_of_hiding_behind_a_304(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store
+) -> None:
+    feed = publish(outlet_server, 1)
+    poller, source = make_poller(fetcher, store), outlet("dawn", feed)
+    first = await poller.poll(source)  # the pipeline then fails: nothing is marked seen
+    second = await poller.poll(source)
+    assert [a.id for a in second.articles] == [a.id for a in first.articles]
+    assert "If-None-Match" not in outlet_server.requests[-1].headers
+
+
+async def test_feed_and_cache_headers_asking_for_less_traffic_are_reported(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store
+) -> None:
+    feed = publish(outlet_server, 1)  # the fixture's RSS says <ttl>15</ttl>
+    poller = make_poller(fetcher, store)
+    quick = await poller.poll(outlet("dawn", feed, interval=60))
+    slow = await poller.poll(outlet("geo", feed, interval=3600))
+    assert quick.min_interval_s == 15 * 60 and slow.min_interval_s is None
+
+    cached = outlet_server.add_feed(
+        "/cached",
+        [{"title": "x", "url": "/n"}],
+        kind="atom",
+        headers={"Cache-Control": "public, max-age=1200"},
+    )
+    asked = await poller.poll(outlet("bbc", cached, interval=60))
+    assert asked.min_interval_s == 1200
+    capped = outlet_server.add_feed(
+        "/capped",
+        [{"title": "x", "url": "/n"}],
+        kind="atom",
+        headers={"Cache-Control": "max-age=864000"},
+    )
+    assert (await poller.poll(outlet("cnn", capped, interval=60))).min_interval_s == 3600
+    nocache = outlet_server.add_feed(
+        "/nocache",
+        [{"title": "x", "url": "/n"}],
+        kind="atom",
+        headers={"Cache-Control": "no-cache, max-age=1200"},
+    )
+    assert (await poller.poll(outlet("aje", nocache, interval=60))).min_interval_s is None
+
+
+def test_cache_control_forms() -> None:
+    assert cache_max_age("max-age=600") == 600
+    assert cache_max_age('public, max-age="90", must-revalidate') == 90
+    assert cache_max_age("s-maxage=600") is None
+    assert cache_max_age("no-store") is None
+    assert cache_max_age(None) is None
+
+
+# ---- new outlets, health ---------------------------------------------------------------
+
+
+async def test_entries_without_a_date_on_a_new_outlet_are_backlog(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store
+) -> None:
+    items = [{"title": f"Undated {i}", "url": f"/news/u{i}"} for i in range(3)]
+    feed = outlet_server.add_feed("/feed", items)
+    poller, source = make_poller(fetcher, store), outlet("dawn", feed)
+    first = await poller.poll(source)
+    assert first.articles == [] and first.skipped_backfill == 3
+    assert outlet_server.hits("/news/u0") == 0
+
+    outlet_server.add_article("/news/u9", "Undated 9", BODY)
+    outlet_server.add_feed("/feed", [{"title": "Undated 9", "url": "/news/u9"}, *items])
+    later = await poller.poll(source)  # after the first poll an undated entry is news
+    assert [a.title for a in later.articles] == ["Undated 9"]
+    assert later.articles[0].text_source == "page"  # dated by its page
+
+
+async def test_health_figures_after_polls(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store
+) -> None:
+    clock = [NOW]
+    poller = Poller(
+        fetcher,
+        store,
+        crawler_settings(per_host_delay=0, allow_private_addresses=True),
+        clock=lambda: clock[0],
+    )
+    items = [{"title": "Old", "url": "/news/gone", "summary": "s", "published": NOW}]
+    feed = outlet_server.add_feed("/feed", items)
+    source = outlet("dawn", feed)
+    first = await poller.poll(source)  # the page is missing: the feed text is used
+    assert first.page_failures == 1 and first.articles[0].text_source == "feed"
+    store.mark_seen("dawn", [a.entry_key for a in first.articles])
+    for _ in range(3):
+        clock[0] += timedelta(hours=4)
+        assert (await poller.poll(source)).status == "not_modified"
+    outlet_server.fail("/feed", 503)
+    clock[0] += timedelta(hours=6)
+    failed = await poller.poll(source)
+    new_items = [
+        {"title": f"New {i}", "url": f"/news/gone{i}", "summary": "s", "published": clock[0]}
+        for i in range(4)
+    ]
+    outlet_server.add_feed("/feed", new_items + items)
+    clock[0] += timedelta(hours=6)  # a day after the first poll
+    last = await poller.poll(source)
+
+    assert failed.health.consecutive_failures == 1
+    assert failed.health.last_error == f"feed {feed}: HTTP 503"
+    health = last.health
+    assert health.consecutive_failures == 0 and health.last_success == clock[0]
+    assert health.not_modified_ratio == 3 / 5  # 3 of the 5 polls answered
+    assert health.entries_per_day == 4.0  # the first poll's backlog is not a rate
+    assert health.page_failures == 5
+    poller.flush()
+    stored = store.get_fetch_state("dawn")
+    assert stored.polls == 6 and stored.failed_polls == 1 and stored.page_failures == 5
+    assert stored.entries_per_day(clock[0]) == 4.0 and stored.last_status == 200

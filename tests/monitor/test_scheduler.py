@@ -4,9 +4,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
+from wirewatch import defaults
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
-from wirewatch.monitor.scheduler import CrawlScheduler, backoff_delay
+from wirewatch.monitor.scheduler import CrawlScheduler, backoff_delay, next_poll_delay
 from wirewatch.store import Store
 
 
@@ -55,7 +56,8 @@ async def wait_for(condition, within: float = 3.0) -> None:
 async def test_run_once_with_a_slow_outlet_still_delivers_the_fast_one(
     outlet_server: OutletServer,
 ) -> None:
-    outlet_server.add_feed("/fast", [{"title": "Fast news", "url": "/news/1", "summary": "x"}])
+    fresh = {"published": datetime.now(UTC)}
+    outlet_server.add_feed("/fast", [{"title": "Fast news", "url": "/news/1", **fresh}])
     outlet_server.add_feed("/slow", [{"title": "Slow news", "summary": "y"}], delay=3)
     settings = crawler_settings(per_host_delay=0, total_timeout=0.5)
     results, on_result = collector()
@@ -180,3 +182,68 @@ async def test_shutdown_cancels_polls_that_overrun_the_grace_period() -> None:
     await wait_for(lambda: poller.polled == ["a"])
     await asyncio.wait_for(scheduler.shutdown(), 2)
     assert results == []
+
+
+class HintingPoller(FakePoller):
+    """Every poll succeeds and says how long the feed wants between polls."""
+
+    def __init__(self, hint: float | None) -> None:
+        super().__init__()
+        self.hint = hint
+
+    async def poll(self, source) -> PollResult:
+        self.polled.append(source.name)
+        return PollResult(source.name, "not_modified", min_interval_s=self.hint)
+
+
+async def test_a_feed_asking_for_less_traffic_is_polled_less_often() -> None:
+    poller = HintingPoller(hint=900)
+    scheduler = CrawlScheduler(poller, collector()[1], jitter_s=0, first_run_spread_s=0)
+    scheduler.start([outlet("calm", "http://calm/feed", interval=60)])
+    try:
+        await wait_for(lambda: poller.polled == ["calm"])
+        await wait_for(
+            lambda: scheduler.next_run_time("calm") - datetime.now(UTC) > timedelta(seconds=800)
+        )
+    finally:
+        await scheduler.shutdown()
+    assert next_poll_delay(PollResult("x", "ok", min_interval_s=900), 60) == 900
+    assert next_poll_delay(PollResult("x", "ok", min_interval_s=30), 60) is None
+    assert next_poll_delay(PollResult("x", "ok"), 60) is None
+
+
+async def test_shutdown_writes_the_fetch_state(outlet_server: OutletServer, tmp_path) -> None:
+    feed = outlet_server.add_feed("/feed", [{"title": "x", "published": datetime.now(UTC)}])
+    settings = crawler_settings(per_host_delay=0)
+    store = Store(tmp_path / "w.db")
+    polled = asyncio.Event()
+
+    async def on_result(result: PollResult) -> None:
+        polled.set()
+
+    async with Fetcher(settings) as fetcher:
+        scheduler = CrawlScheduler(
+            Poller(fetcher, store, settings, state_flush_s=3600), on_result, first_run_spread_s=0
+        )
+        scheduler.start([outlet("dawn", feed, fetch_articles=False)])
+        await asyncio.wait_for(polled.wait(), 5)
+        await scheduler.shutdown()
+    assert store.get_fetch_state("dawn").polls == 1
+
+
+async def test_fetch_state_is_written_while_running(
+    outlet_server: OutletServer, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(defaults, "FETCH_STATE_FLUSH_S", 0.1)
+    feed = outlet_server.add_feed("/feed", [{"title": "x", "published": datetime.now(UTC)}])
+    settings = crawler_settings(per_host_delay=0)
+    store = Store(tmp_path / "w.db")
+    async with Fetcher(settings) as fetcher:
+        poller = Poller(fetcher, store, settings, state_flush_s=3600)  # never by itself
+        scheduler = CrawlScheduler(poller, collector()[1], first_run_spread_s=0)
+        scheduler.start([outlet("dawn", feed, fetch_articles=False)])
+        try:
+            await wait_for(lambda: store.get_fetch_state("dawn") is not None)
+        finally:
+            await scheduler.shutdown()
+    assert store.get_fetch_state("dawn").polls == 1

@@ -1,5 +1,7 @@
 """Canonical article URLs: one spelling per page, so a page linked twice is one article."""
 
+from urllib.parse import quote
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,3 +63,30 @@ def test_idempotent_on_url_shaped_strings(scheme: str, host: str, tail: str) -> 
     first = canonicalize_url(f"{scheme}://{host}/{tail}")
     assert first is not None
     assert canonicalize_url(first) == first
+
+
+_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+_values = st.text(alphabet="abcXYZ019-._~ %&=+", max_size=8)
+
+
+@given(
+    st.lists(st.tuples(_names, _values), max_size=4),
+    st.lists(st.tuples(st.sampled_from(["utm_source", "utm_medium", "fbclid", "gclid"]), _values)),
+    st.text(alphabet="abc#/?=", max_size=10),
+    st.randoms(use_true_random=False),
+)
+def test_tracking_parameters_and_fragments_never_change_the_identity(
+    params: list, tracking: list, fragment: str, rng
+) -> None:
+    kept = [(k, v) for k, v in params if not k.startswith(("utm_", "pk_", "mtm_"))]
+    mixed = kept + tracking
+    rng.shuffle(mixed)
+
+    def url(pairs: list) -> str:
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs)
+        return f"https://news.example.org/a/b?{query}" if query else "https://news.example.org/a/b"
+
+    plain = canonicalize_url(url(kept))
+    noisy = canonicalize_url(url(mixed) + "#" + fragment)
+    assert plain == noisy
+    assert "#" not in noisy and "utm_" not in noisy and "fbclid" not in noisy

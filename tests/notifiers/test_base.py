@@ -48,7 +48,7 @@ def test_408_429_and_5xx_are_retryable(status):
     assert result.error.startswith(f"HTTP {status} ")
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422, 301, 302, 100])
+@pytest.mark.parametrize("status", [400, 410, 413, 422, 301, 302, 100])
 def test_other_statuses_are_permanent_and_readable(status):
     result = classify_http_status(status, {"Retry-After": "12"}, detail="invalid_payload")
     assert not result.ok and not result.retryable and result.retry_after is None
@@ -56,8 +56,17 @@ def test_other_statuses_are_permanent_and_readable(status):
     assert result.error.endswith(": invalid_payload")
 
 
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_auth_and_not_found_wait_for_the_operator_instead_of_dead_lettering(status):
+    """A wrong secret, token or URL: once the operator fixes it, the alerts must still go."""
+    result = classify_http_status(status, {}, detail="bad signature")
+    assert not result.ok and result.retryable
+    assert result.error.startswith(f"HTTP {status} ") and "bad signature" in result.error
+    assert "fix the notifier's config" in result.error
+
+
 def test_error_names_the_status():
-    assert classify_http_status(404, {}).error == "HTTP 404 Not Found"
+    assert classify_http_status(410, {}).error == "HTTP 410 Gone"
     assert classify_http_status(429, {}).error == "HTTP 429 Too Many Requests"
     assert classify_http_status(599, {}).error == "HTTP 599 unknown status"
 
@@ -118,7 +127,7 @@ def test_any_status_and_header_gives_a_consistent_result(status, retry_after):
     assert result.ok == (200 <= status < 300)
     if not result.ok:
         assert result.error and str(status) in result.error
-        assert result.retryable == (status in (408, 429) or 500 <= status < 600)
+        assert result.retryable == (status in (401, 403, 404, 408, 429) or 500 <= status < 600)
     if result.retry_after is not None:
         assert result.retryable
         assert 0 <= result.retry_after <= defaults.RETRY_AFTER_MAX_S

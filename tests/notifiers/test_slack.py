@@ -16,10 +16,17 @@ from hypothesis import strategies as st
 from pydantic import HttpUrl, SecretStr
 
 from tests.fixtures.slack_api import block_problems, sample_alert
+from wirewatch import defaults
 from wirewatch.notifiers import SlackNotifier, build_notifier
-from wirewatch.notifiers.slack import story_message, update_message
+from wirewatch.notifiers.slack import ChannelPacer, story_message, update_message
 
 OUR_LINK = re.compile(r"<https?://[^\s<>|]+\|[^<>]*>")
+
+
+@pytest.fixture(autouse=True)
+def no_channel_pacing(monkeypatch):
+    """Messages in these tests go out at once; pacing has its own test with a fake clock."""
+    monkeypatch.setattr(defaults, "SLACK_CHANNEL_INTERVAL_S", 0.0)
 
 
 def slack_config(slack_api, **changes) -> SimpleNamespace:
@@ -196,13 +203,16 @@ async def test_server_error_is_retryable(slack_api):
     assert len(slack_api.calls) == 1  # no hidden retry storm
 
 
-async def test_wrong_token_is_a_permanent_error_naming_slacks_error(slack_api):
+async def test_wrong_token_is_said_in_words_and_the_alert_waits(slack_api):
+    """invalid_auth is the operator's to fix: retried (not dead-lettered) until they do."""
     notifier = SlackNotifier(slack_config(slack_api, token=SecretStr("xoxb-wrong")))
 
     result = await notifier.send(sample_alert(), None)
 
-    assert not result.ok and not result.retryable
-    assert result.error == "Slack rejected the token (invalid_auth)"
+    assert not result.ok and result.retryable
+    assert result.error == (
+        "Slack rejected the token (invalid_auth): fix the config; alerts wait in the outbox"
+    )
     assert slack_api.calls[0].headers["Authorization"] == "Bearer xoxb-wrong"
     assert not slack_api.posts
 
@@ -213,13 +223,14 @@ async def test_wrong_token_is_a_permanent_error_naming_slacks_error(slack_api):
         ("channel_not_found", "#security-alerts"),
         ("not_in_channel", "invite"),
         ("account_inactive", "inactive"),
+        ("missing_scope", "chat:write"),
     ],
 )
-async def test_config_problems_are_permanent_with_the_slack_error(slack_api, error, words):
+async def test_config_problems_wait_for_the_operator_with_the_slack_error(slack_api, error, words):
     slack_api.fail_next(1, error=error)
     result = await SlackNotifier(slack_config(slack_api)).send(sample_alert(), None)
 
-    assert not result.ok and not result.retryable
+    assert not result.ok and result.retryable
     assert error in result.error and words in result.error
     assert len(slack_api.calls) == 1
 
@@ -367,3 +378,23 @@ def test_any_story_message_is_within_slack_limits(title, outlet, evidence, count
         assert_within_slack_limits(message)
         for text in [message.text, *texts(message.blocks)]:
             assert "<!" not in text and "<@" not in text
+
+
+async def test_messages_to_one_channel_are_spaced_a_second_apart(slack_api):
+    now, slept = [1000.0], []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = ChannelPacer(1.0, clock=lambda: now[0], sleep=sleep)
+    notifier = SlackNotifier(slack_config(slack_api), pacer=pacer)
+    first = await notifier.send(sample_alert(), None)
+    now[0] += 0.25
+    await notifier.send(sample_alert("story_update", known=1), first.remote_ref)  # 0.75 s wait
+    now[0] += 5.0
+    await notifier.send(sample_alert(story_id="s-4"), None)  # long after: no wait
+
+    assert slept == [pytest.approx(0.75)]
+    assert len(slack_api.posts) == 2 and len(slack_api.replies) == 1
+    assert slack_api.posts[0].edits == 1  # chat.update is not a new message: not paced

@@ -1,11 +1,20 @@
-"""Gazetteer: region names, place finding precision, disambiguation, suggestions."""
+"""Gazetteer: regions, districts, spellings, precise place finding, ambiguity, watch places."""
 
 from __future__ import annotations
 
-import pytest
+import textwrap
+from types import SimpleNamespace
 
-from wirewatch.models import PlaceHit
-from wirewatch.rules.gazetteer import Gazetteer, Region
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wirewatch import cli
+from wirewatch.config.loader import ConfigError, load_config_text
+from wirewatch.models import ArticleEncoding, PlaceHit
+from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace, fold, read_aliases
+from wirewatch.rules.matcher import Matcher, article_places, no_place_reason, region_evidence
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +147,356 @@ def test_region_contains():
     assert Region("Pakistan", "country", "PK").contains(karachi)
     assert Region("Quetta", "place", "PK", "Balochistan").contains(quetta)
     assert not Region("Iran", "country", "IR").contains(quetta)
+
+
+# ---- second-level divisions (districts, agencies) ---------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "district", "admin1"),
+    [
+        (
+            "A roadside bomb in Bajaur killed two Pakistani soldiers.",
+            "Bajaur",
+            "Khyber Pakhtunkhwa",
+        ),
+        (
+            "Clashes in Kurram left 12 dead, Khyber Pakhtunkhwa police said.",
+            "Kurram",
+            "Khyber Pakhtunkhwa",
+        ),
+        (
+            "Militants attacked a post in North Waziristan.",
+            "North Waziristan",
+            "Khyber Pakhtunkhwa",
+        ),
+        (
+            "Floods cut the road to Shangla, Pakistani officials said.",
+            "Shangla",
+            "Khyber Pakhtunkhwa",
+        ),
+        ("Gunmen stopped buses in Musakhel in Pakistan.", "Musa Khel", "Balochistan"),
+        (
+            "A blast in Qilla Saifullah wounded four, Pakistani police said.",
+            "Qila Saifullah",
+            "Balochistan",
+        ),
+        ("Gunmen attacked a bank in Kech, Balochistan.", "Kech", "Balochistan"),
+        ("Rockets hit a camp in Kachhi district.", "Kachhi", "Balochistan"),
+    ],
+)
+def test_districts_resolve_to_their_province(gazetteer, text, district, admin1):
+    hit = resolved(gazetteer.find_places("", text))[district]
+    assert (hit.country, hit.admin1) == ("PK", admin1)
+    assert gazetteer.resolve_region(admin1).contains(hit)
+
+
+def test_a_district_named_alone_or_with_its_ending(gazetteer):
+    # A distinctive district name needs no country; "district" after a name says what it is.
+    for text in ("Police said a blast in Bajaur killed two.", "Fighting in Kurram district."):
+        hits = gazetteer.find_places("", text)
+        assert [(h.country, h.admin1) for h in hits] == [("PK", "Khyber Pakhtunkhwa")]
+
+
+@pytest.mark.parametrize(
+    ("name", "district", "admin1"),
+    [
+        ("Kech", "Kech", "Balochistan"),
+        ("North Waziristan", "North Waziristan", "Khyber Pakhtunkhwa"),
+        ("north waziristan", "North Waziristan", "Khyber Pakhtunkhwa"),
+        ("Bajaur Agency", "Bajaur", "Khyber Pakhtunkhwa"),
+        ("Kurram District", "Kurram", "Khyber Pakhtunkhwa"),
+        ("Shāngla District", "Shangla", "Khyber Pakhtunkhwa"),
+    ],
+)
+def test_districts_are_regions(gazetteer, name, district, admin1):
+    region = gazetteer.resolve_region(name)
+    assert (region.name, region.kind, region.country, region.admin1) == (
+        district,
+        "admin2",
+        "PK",
+        admin1,
+    )
+
+
+def test_a_watch_on_a_district_contains_its_towns_only(gazetteer):
+    kech = gazetteer.resolve_region("Kech")
+    turbat = resolved(
+        gazetteer.find_places("Gunmen attack bank in Turbat", "Pakistani police said.")
+    )
+    assert kech.contains(turbat["Turbat"])  # Turbat is Kech's main town
+    elsewhere = gazetteer.find_places("Blast in Quetta", "A bomb exploded in Quetta, Pakistan.")
+    quetta = resolved(elsewhere)["Quetta"]
+    assert quetta.admin1 == "Balochistan" and not kech.contains(quetta)
+
+
+def test_district_suggestions(gazetteer):
+    assert gazetteer.suggest("North Wazirstan")[0] == "North Waziristan"
+    assert gazetteer.suggest("Qila Saifulla")[0] == "Qila Saifullah"
+    assert gazetteer.resolve_region("North Wazirstan") is None
+
+
+# ---- alternate spellings -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "country", "admin1"),
+    [
+        ("A bomb went off in D.I. Khan on Monday.", "Dera Ismail Khan", "PK", "Khyber Pakhtunkhwa"),
+        ("A bomb went off in DI Khan on Monday.", "Dera Ismail Khan", "PK", "Khyber Pakhtunkhwa"),
+        ("Shops shut in Noshki, Pakistani officials said.", "Nushki", "PK", "Balochistan"),
+        ("A train was stopped in Jaffarabad, Pakistan.", "Jafarabad", "PK", "Balochistan"),
+        ("Soldiers were killed near Tillabery, Niger.", "Tillaberi", "NE", "Tillaberi"),
+        ("The attack in Sheikhupura, Pakistan, was the third.", "Shekhupura", "PK", "Punjab"),
+    ],
+)
+def test_alternate_spellings(gazetteer, text, name, country, admin1):
+    hit = resolved(gazetteer.find_places("", text))[name]
+    assert (hit.country, hit.admin1) == (country, admin1)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "admin1"),
+    [("Tillabery", "admin1", "Tillaberi"), ("DI Khan", "admin2", "Khyber Pakhtunkhwa")],
+)
+def test_alternate_spellings_as_regions(gazetteer, name, kind, admin1):
+    region = gazetteer.resolve_region(name)
+    assert (region.kind, region.admin1) == (kind, admin1)
+
+
+def test_every_alias_in_the_data_file_means_a_known_place(gazetteer):
+    for alias, country, canonical in read_aliases():
+        region = gazetteer.resolve_region(alias)
+        assert region is not None and region.country == country, alias
+        assert fold(region.name) == fold(canonical) or region.kind == "admin1", alias
+
+
+def test_acronyms_are_not_another_language_s_town_names(gazetteer):
+    assert gazetteer.find_places("", "ISNA and IRNA, Iran's news agencies, said.") == [
+        PlaceHit("Iran", "Iran", "IR", None, True)
+    ]
+
+
+def test_hyphenated_words_keep_their_places(gazetteer):
+    hits = resolved(gazetteer.find_places("", "The Quetta-bound train left Jacobabad in Pakistan."))
+    assert hits["Quetta"].admin1 == "Balochistan" and hits["Jacobabad"].admin1 == "Sindh"
+
+
+# ---- ambiguity ---------------------------------------------------------------------------------
+def test_a_district_of_two_countries_follows_the_article(gazetteer):
+    bangladesh = resolved(
+        gazetteer.find_places(
+            "Floods in Gopalganj", "Water rose in Gopalganj, Bangladeshi officials said."
+        )
+    )["Gopalganj"]
+    india = resolved(
+        gazetteer.find_places(
+            "Floods in Gopalganj", "Water rose in Gopalganj, officials in Bihar said."
+        )
+    )["Gopalganj"]
+    assert bangladesh.country == "BD" and (india.country, india.admin1) == ("IN", "Bihar")
+
+
+def test_iranian_districts_stay_in_iran(gazetteer):
+    balochistan = gazetteer.resolve_region("Balochistan")
+    hits = gazetteer.find_places(
+        "Clash in Saravan",
+        "Border guards clashed with gunmen near Saravan in Iran's Sistan-Baluchestan province.",
+    )
+    assert hits and all(h.country == "IR" for h in hits)
+    assert not any(balochistan.contains(h) for h in hits)
+
+
+# ---- words and people that are not places ------------------------------------------------------
+# Capitalised English words that are also names of towns or districts somewhere.
+TOWN_WORDS = [
+    "Tank",
+    "Hit",
+    "Man",
+    "Same",
+    "Come",
+    "Along",
+    "Buy",
+    "Date",
+    "Goes",
+    "Save",
+    "Store",
+    "Normal",
+    "Bar",
+    "Gay",
+    "Male",
+    "Coast",
+    "Mission",
+    "Pop",
+    "Cat",
+    "Bay",
+    "Bear",
+    "Drama",
+    "Holiday",
+    "Liberal",
+    "Salt",
+    "Bell",
+    "Manage",
+    "Bush",
+    "Marks",
+    "Gap",
+    "Superior",
+    "Alliance",
+    "Crystal",
+    "Pace",
+    "Pen",
+    "Hook",
+    "Boom",
+    "Fleet",
+    "Punch",
+    "Gulf",
+    "Oral",
+    "Springs",
+    "Dig",
+    "Imperial",
+    "Coin",
+    "Jam",
+    "Lens",
+    "Horn",
+    "Lakes",
+    "Pearl",
+    "Peer",
+    "Bend",
+    "Retreat",
+    "Humble",
+    "Hurricane",
+    "Chamber",
+    "Swat",
+    "Hub",
+    "Islands",
+    "Union",
+    "Bishop",
+    "Many",
+    "Gateway",
+    "Cricket",
+    "Force",
+    "Van",
+    "Eastern",
+    "Republic",
+    "Opportunity",
+    "Rivers",
+    "Metro",
+    "Olympic",
+    "Reading",
+    "March",
+    "Police",
+    "Mobile",
+    "Split",
+    "Nice",
+    "Bath",
+]
+SENTENCES = (
+    "{} would matter more this year, the report said.",
+    "Officials said {} was discussed at length.",
+    "{}: what we know so far",
+    "A new {} Is Coming",
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    words=st.lists(st.sampled_from(TOWN_WORDS), min_size=1, max_size=3),
+    form=st.sampled_from(SENTENCES),
+)
+def test_capitalised_words_are_not_places(gazetteer, words, form):
+    text = form.format(" and ".join(words))
+    assert gazetteer.find_places(text.split(":")[0], text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chief Minister Ali Amin Gandapur said the talks went well.",
+        "Mr Farah said the vote would go ahead.",
+        "Johnson said the plan was fine.",
+        "The Canadian team arrived on Friday.",
+    ],
+)
+def test_people_and_demonyms_are_not_places(gazetteer, text):
+    assert gazetteer.find_places("", text) == []
+
+
+def test_a_place_inside_an_organisation_name_still_counts_in_its_country(gazetteer):
+    hits = resolved(
+        gazetteer.find_places("", "Ships waited at Gwadar Port, Pakistani officials said.")
+    )
+    assert hits["Gwadar"].admin1 == "Balochistan"
+
+
+# ---- a watch's own places (`places:`) ---------------------------------------------------------
+REGION_WATCH = """\
+outlets:
+  - name: dawn
+    feed: https://www.dawn.com/feeds/home
+notifiers:
+  - name: soc
+    type: terminal
+watches:
+  - name: kp-attacks
+    topic: attacks
+    notify: [soc]
+    regions: [Khyber Pakhtunkhwa]
+    places:
+"""
+
+
+def watch_config(places: str, regions: str = "[Khyber Pakhtunkhwa]") -> str:
+    return REGION_WATCH.replace("[Khyber Pakhtunkhwa]", regions) + textwrap.indent(places, " " * 6)
+
+
+def encoding(lead: str, body: str = "", places: list[PlaceHit] | None = None) -> ArticleEncoding:
+    return ArticleEncoding([lead, body], np.zeros((2, 4), dtype=np.float32), places or [])
+
+
+def test_watch_places_are_validated_with_the_regions(gazetteer):
+    config = load_config_text(watch_config("- Tirah\n- {name: Sandiaye, region: Bajaur}\n"))
+    places = config.watches[0].places
+    assert [(p.name, p.region) for p in places] == [
+        ("Tirah", "Khyber Pakhtunkhwa"),
+        ("Sandiaye", "Bajaur"),
+    ]
+    check = cli.region_checker()
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(watch_config("- {name: Sandiaye, region: Bajuar}\n"), region_check=check)
+    assert "places[0].region: unknown region 'Bajuar' (did you mean 'Bajaur'" in str(caught.value)
+    with pytest.raises(ConfigError, match="say which region 'Tirah' is in"):
+        load_config_text(watch_config("- Tirah\n", regions="[Khyber Pakhtunkhwa, Balochistan]"))
+    with pytest.raises(ConfigError, match="places"):
+        load_config_text(watch_config("- {name: Tirah, town: x}\n"))
+
+
+def test_a_watch_place_in_the_lead_puts_the_article_in_the_region(gazetteer):
+    watch = SimpleNamespace(
+        regions=["Khyber Pakhtunkhwa"], places=[SimpleNamespace(name="Tirah", region=None)]
+    )
+    prepared = SimpleNamespace(places=Matcher([], None, gazetteer)._watch_places(watch))  # type: ignore[arg-type]
+    regions = [gazetteer.resolve_region("Khyber Pakhtunkhwa")]
+    lead = "Militants attacked a checkpoint in the TIRAH valley on Sunday."
+    inside = region_evidence(regions, article_places(prepared, encoding(lead)))
+    assert inside == (["Khyber Pakhtunkhwa"], ["Tirah"])
+    plain = encoding(lead)
+    assert region_evidence(regions, plain.places) == ([], [])  # without the watch's place
+    assert "found: none" in no_place_reason(regions, plain.places)
+
+
+def test_a_watch_place_in_the_body_counts_only_without_a_lead_place(gazetteer):
+    prepared = SimpleNamespace(
+        places=[WatchPlace("Tirah", gazetteer.resolve_region("Khyber Pakhtunkhwa"))]
+    )
+    regions = [gazetteer.resolve_region("Khyber Pakhtunkhwa")]
+    karachi = PlaceHit("Karachi", "Karachi", "PK", "Sindh", True)
+    named_lead = encoding("Strike in Karachi", "Tirah was calm.", [karachi])
+    assert region_evidence(regions, article_places(prepared, named_lead)) == ([], [])
+    no_lead_place = encoding("Soldiers killed", "The fighting was in Tirah.")
+    assert region_evidence(regions, article_places(prepared, no_lead_place))[1] == ["Tirah"]
+
+
+def test_a_watch_place_in_a_district_counts_for_that_district(gazetteer):
+    bajaur = gazetteer.resolve_region("Bajaur")
+    place = WatchPlace("Sandiaye", bajaur)
+    hits = article_places(SimpleNamespace(places=[place]), encoding("Raid in Sandiaye"))
+    assert region_evidence([bajaur], hits) == (["Bajaur"], ["Bajaur"])
+    assert gazetteer.resolve_region("Khyber Pakhtunkhwa").contains(hits[0])

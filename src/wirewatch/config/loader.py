@@ -196,6 +196,9 @@ class _Load:
             if self.region_check is not None:
                 for j, region in enumerate_strings(watch.get("regions")):
                     self.check_region(("watches", i, "regions", j), region)
+                for j, place in enumerate_dicts(watch.get("places")):  # {name, region}
+                    if isinstance(place.get("region"), str):
+                        self.check_region(("watches", i, "places", j, "region"), place["region"])
 
     def check_unique(self, data: dict[str, Any], section: str, what: str) -> None:
         first: dict[str, int] = {}

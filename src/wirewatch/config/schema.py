@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "StorageConfig",
     "TerminalConfig",
     "WatchConfig",
+    "WatchPlaceConfig",
     "WebhookConfig",
     "parse_duration",
     "parse_size",
@@ -202,7 +204,7 @@ def sqlite_file(url: str) -> str:
 
 class ModelConfig(Section):
     name: NonEmpty = defaults.MODEL_NAME
-    device: Literal["cpu", "cuda"] = defaults.MODEL_DEVICE  # type: ignore[assignment]
+    device: Literal["cpu", "cuda", "auto"] = defaults.MODEL_DEVICE  # type: ignore[assignment]
     batch_size: int = Field(defaults.ENCODE_BATCH_SIZE, gt=0)
 
 
@@ -231,6 +233,22 @@ class OutletConfig(Section):
     language: NonEmpty | None = None
 
 
+def _place_shorthand(value: Any) -> Any:
+    """`- Tirah` is short for `- {name: Tirah}`."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class WatchPlaceConfig(Section):
+    """A name that counts as a place inside a region (`watches[].places`): a locality the
+    gazetteer lacks, or the watch's own spelling of a known place."""
+
+    name: Annotated[str, Field(min_length=2)]
+    region: NonEmpty | None = None  # a region name as in `regions`; default: the watch's only one
+
+
+WatchPlace = Annotated[WatchPlaceConfig, BeforeValidator(_place_shorthand)]
+
+
 class WatchConfig(Section):
     name: Name
     topic: NonEmpty
@@ -238,12 +256,32 @@ class WatchConfig(Section):
     examples: list[str] = []
     exclude: list[str] = []
     regions: list[NonEmpty] = []
+    places: list[WatchPlace] = []
     threshold: Fraction = defaults.WATCH_THRESHOLD
     exclude_threshold: Fraction | None = None
+    include_opinion: bool = defaults.WATCH_INCLUDE_OPINION
     notify: list[str] = []
     story_window: Annotated[Duration, at_least(0, strict=True)] = defaults.STORY_WINDOW_S
     group_wait: Annotated[Duration, at_least(0)] = defaults.GROUP_WAIT_S
     update_interval: Annotated[Duration, at_least(0)] = defaults.UPDATE_INTERVAL_S
+
+    @field_validator("places")
+    @classmethod
+    def _places_have_a_region(
+        cls, places: list[WatchPlaceConfig], info: ValidationInfo
+    ) -> list[WatchPlaceConfig]:
+        regions = info.data.get("regions") or []
+        if places and not regions:
+            raise ValueError("places only apply to a watch with regions: add `regions`")
+        for place in places:
+            if place.region is None:
+                if len(regions) > 1:
+                    raise ValueError(
+                        f"say which region {place.name!r} is in "
+                        f"(`{{name: {place.name}, region: …}}`): the watch has several"
+                    )
+                place.region = regions[0]
+        return places
 
 
 def _address(value: str) -> str:
@@ -255,6 +293,9 @@ def _address(value: str) -> str:
 # ---- notifiers -------------------------------------------------------------------------------
 Address = Annotated[str, AfterValidator(_address)]
 
+# How long a notifier's deliveries may keep failing before they are dead-lettered.
+DeadAfter = Annotated[Duration, at_least(60)]
+
 
 class SlackConfig(Section):
     name: Name
@@ -262,12 +303,14 @@ class SlackConfig(Section):
     token: SecretStr
     channel: NonEmpty
     base_url: HttpUrl | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
 
 class SlackWebhookConfig(Section):
     name: Name
     type: Literal["slack_webhook"] = "slack_webhook"
     url: SecretStr
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
     @field_validator("url")
     @classmethod
@@ -293,6 +336,7 @@ class EmailConfig(Section):
     subject: str = defaults.DIGEST_SUBJECT
     send_empty: bool = defaults.DIGEST_SEND_EMPTY
     timeout: Annotated[Duration, at_least(0, strict=True)] | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
     @field_validator("timezone")
     @classmethod
@@ -352,11 +396,13 @@ class WebhookConfig(Section):
     url: HttpUrl
     secret: SecretStr | None = None
     timeout: Annotated[Duration, at_least(0, strict=True)] | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
 
 class TerminalConfig(Section):
     name: Name
     type: Literal["terminal"] = "terminal"
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
 
 NotifierConfig = Annotated[

@@ -5,6 +5,11 @@ Every limit holds while the response streams in, not after: the body size
 (followed here, one hop at a time, so each hop passes the private-address
 guard), and the connect/read/total timeouts. Network trouble never raises:
 it comes back as `FetchResult.error`.
+
+Concurrency: at most `concurrency` requests at once (a semaphore in front of the
+connector, whose own waiting list is costly with thousands of hosts queued), at
+most `per_host_concurrency` per host, and `per_host_delay` between two requests to
+one host. Time spent waiting for a turn does not count against the total timeout.
 """
 
 from __future__ import annotations
@@ -135,7 +140,11 @@ class Fetcher:
 
     def __init__(self, config: CrawlerSettings) -> None:
         self.config = config
+        self.allow_private_elsewhere = bool(getattr(config, "allow_private_addresses", False))
         self._session: aiohttp.ClientSession | None = None
+        # Requests beyond the connector's limit wait here, not in the connector, whose
+        # waiter bookkeeping grows with the number of hosts waiting.
+        self._slots = asyncio.Semaphore(config.concurrency)
         self._host_locks: dict[tuple[str, int], asyncio.Lock] = {}
         self._next_request_at: dict[tuple[str, int], float] = {}
 
@@ -209,7 +218,9 @@ class Fetcher:
         if delay <= 0:
             return
         key = (host, port)
-        lock = self._host_locks.setdefault(key, asyncio.Lock())
+        lock = self._host_locks.get(key)
+        if lock is None:
+            lock = self._host_locks[key] = asyncio.Lock()
         async with lock:
             wait = self._next_request_at.get(key, 0.0) - time.monotonic()
             if wait > 0:
@@ -244,10 +255,8 @@ class _Hop:
         self.headers = headers
         self.max_bytes = max_bytes
         self.allow_private = allow_private
-        self.allow_private_elsewhere = bool(
-            getattr(fetcher.config, "allow_private_addresses", False)
-        )
-        self.origin_host = _host_of(url)
+        self.allow_private_elsewhere = fetcher.allow_private_elsewhere
+        self.origin_host: str | None = None
         self.budget = fetcher.config.total_timeout  # seconds left; waiting for a turn is free
 
     async def run(self) -> FetchResult:
@@ -268,16 +277,20 @@ class _Hop:
     async def _follow(self) -> FetchResult:
         visited: set[str] = set()
         limit = self.fetcher.config.max_redirects
+        redirects = 0
         while True:
             target = _parse_url(self.current)
-            visited.add(str(target))
+            if self.origin_host is None:
+                self.origin_host = target.raw_host
             result, location = await self._request(target)
             if location is None:
                 return result
+            visited.add(str(target))
             next_url = str(target.join(URL(location)))
+            redirects += 1
             if next_url in visited:
                 raise FetchRefused(f"redirect loop at {next_url}")
-            if len(visited) > limit:
+            if redirects > limit:
                 raise FetchRefused(f"too many redirects (more than {limit})")
             self.current = next_url
 
@@ -292,18 +305,19 @@ class _Hop:
         if not private_ok:
             await check_public_host(host, port)
         await self.fetcher.wait_turn(host, port)
-        session = self.fetcher._open()
-        started = time.monotonic()
-        token = _allow_private.set(private_ok)  # read by _GuardedResolver at connect time
-        try:
-            async with asyncio.timeout(max(self.budget, 0.001)):
-                async with session.get(
-                    target, headers=self.headers, allow_redirects=False
-                ) as response:
+        async with self.fetcher._slots:  # waiting for a slot is not the outlet's time either
+            session = self.fetcher._open()
+            started = time.monotonic()
+            token = _allow_private.set(private_ok)  # read by _GuardedResolver at connect time
+            try:
+                async with (
+                    asyncio.timeout(max(self.budget, 0.001)),
+                    session.get(target, headers=self.headers, allow_redirects=False) as response,
+                ):
                     return await self._response(response)
-        finally:
-            _allow_private.reset(token)
-            self.budget -= time.monotonic() - started
+            finally:
+                _allow_private.reset(token)
+                self.budget -= time.monotonic() - started
 
     async def _response(self, response: aiohttp.ClientResponse) -> tuple[FetchResult, str | None]:
         if response.status in REDIRECT_STATUSES:
@@ -330,7 +344,8 @@ class _Hop:
         return b"".join(chunks)
 
     def _result(self, response: aiohttp.ClientResponse, body: bytes) -> FetchResult:
-        headers = CIMultiDict(response.headers)
+        headers = response.headers  # an immutable view; outlives the connection
+        retry_after = headers.get("Retry-After")
         return FetchResult(
             url=self.url,
             final_url=str(response.url),
@@ -339,7 +354,7 @@ class _Hop:
             etag=headers.get("ETag"),
             last_modified=headers.get("Last-Modified"),
             headers=headers,
-            retry_after_s=parse_retry_after(headers.get("Retry-After")),
+            retry_after_s=parse_retry_after(retry_after) if retry_after else None,
         )
 
     def _timeout_message(self, kind: str | None) -> str:
@@ -378,13 +393,6 @@ def _parse_url(url: str) -> URL:
     if target.scheme not in ("http", "https") or not target.raw_host:
         raise FetchRefused(f"unsupported URL {url!r}: only http(s) URLs are fetched")
     return target
-
-
-def _host_of(url: str) -> str | None:
-    try:
-        return URL(url).raw_host
-    except (ValueError, TypeError):
-        return None
 
 
 def _too_big(limit: int, declared: int | None = None) -> str:

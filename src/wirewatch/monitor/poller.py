@@ -1,12 +1,25 @@
 """One poll of one outlet: feed -> new entries -> article pages -> `Article` records.
 
 The poller never marks returned articles as seen: the caller does, once it has
-stored them, so a crash between poll and store loses nothing. For the same
-reason the feed's ETag/Last-Modified are only remembered from a poll that left
-nothing pending: after a poll that returned articles, the next request is not
-conditional on that version, so articles that were never stored come back
-instead of hiding behind a 304. Entries skipped by the backfill rule on an
-outlet's first poll are marked seen here.
+stored them, so a crash between poll and store loses nothing. For the same reason
+the ETag/Last-Modified of a feed version that yielded articles are held back
+("pending") and only used once the caller has stored every one of them: the next
+poll checks that (one small query), and sends them only then. A poll whose
+articles were not stored asks for the feed unconditionally, so they come back
+instead of hiding behind a 304.
+
+What costs nothing when nothing changed:
+- a 304 is not parsed, and neither is a 200 whose body is byte-for-byte the one
+  last read in full (servers that ignore conditional requests);
+- a changed feed is parsed once, and only its item elements not read before (the
+  fast path remembers a digest of each item's bytes whose entry is settled); their
+  keys are checked against the store and only the new entries are built;
+- fetch state lives in memory and is written to the store in batches
+  (`FETCH_STATE_FLUSH_S`, `flush()`; the scheduler flushes when it stops).
+
+New outlets: on the first poll, entries older than the outlet's `backfill`, and
+entries with no date at all (their age is unknown), are recorded as seen and not
+returned, so that adding an outlet does not alert on its backlog.
 """
 
 from __future__ import annotations
@@ -14,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +37,8 @@ from typing import Literal, Protocol
 from wirewatch import defaults
 from wirewatch.models import Article, FeedEntry
 from wirewatch.monitor.extract import Extracted, extract_article
-from wirewatch.monitor.feeds import FeedError, ParsedFeed, parse_feed
+from wirewatch.monitor.fastfeed import KnownItems
+from wirewatch.monitor.feeds import FeedDocument, FeedError, read_feed
 from wirewatch.monitor.fetch import CrawlerSettings, Fetcher, FetchResult
 from wirewatch.monitor.robots import RobotsCache
 from wirewatch.monitor.state import CrawlState, FetchState
@@ -31,6 +47,8 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BACKOFF_STATUSES = frozenset({429, 503})
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_NO_CACHE = re.compile(r"(?:^|[,\s])(?:no-cache|no-store)\b", re.IGNORECASE)
 
 
 class OutletSettings(Protocol):
@@ -52,6 +70,29 @@ class PollerSettings(CrawlerSettings, Protocol):
     page_max_bytes: int
 
 
+@dataclass(frozen=True)
+class OutletHealth:
+    """The figures `wirewatch outlets` shows and the metrics export, after a poll."""
+
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    not_modified_ratio: float | None
+    entries_per_day: float | None
+    page_failures: int  # in total, since the outlet was first polled
+
+    @classmethod
+    def of(cls, state: FetchState, now: datetime) -> OutletHealth:
+        return cls(
+            last_success=state.last_success,
+            last_error=state.last_error,
+            consecutive_failures=state.consecutive_failures,
+            not_modified_ratio=state.not_modified_ratio,
+            entries_per_day=state.entries_per_day(now),
+            page_failures=state.page_failures,
+        )
+
+
 @dataclass
 class PollResult:
     outlet: str
@@ -62,6 +103,12 @@ class PollResult:
     skipped_backfill: int = 0
     retry_after_s: float | None = None  # the outlet asked us to wait (429/503 Retry-After)
     consecutive_failures: int = 0  # after this poll
+    # the feed asks not to be polled more often than this (<ttl>, Cache-Control max-age)
+    min_interval_s: float | None = None
+    page_failures: int = 0  # article pages that failed; their articles carry the feed text
+    pages_skipped: int = 0  # pages not fetched: robots.txt, or a private address
+    http_status: int | None = None
+    health: OutletHealth | None = None
 
 
 def article_id(outlet: str, key: str) -> str:
@@ -70,6 +117,28 @@ def article_id(outlet: str, key: str) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _digest(body: bytes) -> tuple[int, int]:
+    """Identity of a body for "same as last time" (64-bit SipHash and the length)."""
+    return (hash(body), len(body))
+
+
+@dataclass
+class _Pending:
+    """Validators of a feed version whose articles the caller has not confirmed yet."""
+
+    etag: str | None
+    last_modified: str | None
+    digest: tuple[int, int]
+    keys: list[str]
+    known: KnownItems | None  # item chunks settled once `keys` are
+
+
+@dataclass
+class _Pages:
+    failed: int = 0
+    skipped: int = 0
 
 
 class Poller:
@@ -81,24 +150,77 @@ class Poller:
         *,
         clock: Callable[[], datetime] | None = None,
         robots: RobotsCache | None = None,
+        state_flush_s: float = defaults.FETCH_STATE_FLUSH_S,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
         self.config = crawler_config
         self.clock = clock or _utcnow
         self.robots = robots or RobotsCache(fetcher, crawler_config.user_agent)
+        self.state_flush_s = state_flush_s
+        self._states: dict[str, FetchState] = {}
+        self._dirty: dict[str, FetchState] = {}
+        self._flushed_at = time.monotonic()
+        self._pending: dict[str, _Pending] = {}
+        self._settled: dict[str, tuple[int, int]] = {}  # body digest read in full
+        self._known: dict[str, KnownItems] = {}  # item chunks read and settled, per outlet
+        # Polls in progress at once: fetching is bounded by the fetcher, but a feed fetched
+        # waits for its parse, and ten thousand outlets due at once must not mean ten
+        # thousand bodies in memory.
+        self._polls = asyncio.Semaphore(max(1, getattr(crawler_config, "concurrency", 64)))
 
     async def poll(self, outlet: OutletSettings) -> PollResult:
         """Poll `outlet` once; every failure comes back as status "error", never raised."""
         fetch_state = FetchState(outlet=outlet.name)
         try:
-            fetch_state = self.state.get_fetch_state(outlet.name) or fetch_state
-            return await self._poll(outlet, fetch_state)
+            fetch_state = self._state_of(outlet.name)
+            async with self._polls:
+                return await self._poll(outlet, fetch_state)
         except Exception as exc:  # a bug or a store failure must not kill the scheduler job
             log.exception("outlet %s: poll failed", outlet.name)
             return self._failure(outlet, fetch_state, f"internal error: {exc!r}")
+        finally:
+            self._maybe_flush()
+
+    # ---- fetch state in memory, written in batches -----------------------------------
+
+    def _state_of(self, outlet: str) -> FetchState:
+        state = self._states.get(outlet)
+        if state is None:
+            state = self.state.get_fetch_state(outlet) or FetchState(outlet=outlet)
+            self._states[outlet] = state
+        return state
+
+    def _changed(self, state: FetchState) -> None:
+        self._dirty[state.outlet] = state
+
+    def _maybe_flush(self) -> None:
+        due = time.monotonic() - self._flushed_at >= self.state_flush_s
+        if self._dirty and (due or len(self._dirty) >= defaults.FETCH_STATE_FLUSH_MAX):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every unsaved fetch state to the store; never raises (logged)."""
+        states, self._dirty = list(self._dirty.values()), {}
+        self._flushed_at = time.monotonic()
+        if not states:
+            return
+        try:
+            save_many = getattr(self.state, "save_fetch_states", None)
+            if save_many is not None:
+                save_many(states)
+            else:
+                for state in states:
+                    self.state.save_fetch_state(state)
+        except Exception:
+            log.exception("could not save the fetch state of %d outlets", len(states))
+            for state in states:  # try again at the next flush
+                self._dirty.setdefault(state.outlet, state)
+
+    # ---- one poll ---------------------------------------------------------------------
 
     async def _poll(self, outlet: OutletSettings, fetch_state: FetchState) -> PollResult:
+        self._settle_pending(outlet.name, fetch_state)
         response = await self.fetcher.get(
             outlet.feed,
             max_bytes=self.config.feed_max_bytes,
@@ -109,45 +231,75 @@ class Poller:
         )
         if response.error is not None:
             return self._failure(outlet, fetch_state, f"feed {outlet.feed}: {response.error}")
+        fetch_state.last_status = response.status
         if response.status == 304:
-            return self._not_modified(outlet, fetch_state)
+            return self._not_modified(outlet, fetch_state, response)
         if not 200 <= response.status < 300:
             return self._http_failure(outlet, fetch_state, response)
+        digest = _digest(response.body)
+        if self._settled.get(outlet.name) == digest:  # the very body read in full last time
+            return self._unchanged(outlet, fetch_state, response)
+        known = self._known.get(outlet.name)
+        arguments = (response.body, response.final_url, response.headers.get("Content-Type"))
         try:
-            feed = await asyncio.to_thread(
-                parse_feed, response.body, response.final_url, response.headers.get("Content-Type")
-            )
+            if known is not None and len(response.body) <= defaults.INLINE_FEED_BYTES:
+                document = read_feed(*arguments, known)  # a few new items: cheaper than a thread
+            else:
+                document = await asyncio.to_thread(read_feed, *arguments, known)
         except FeedError as exc:
             return self._failure(outlet, fetch_state, f"feed {outlet.feed}: {exc}")
-        return await self._new_articles(outlet, fetch_state, feed, response)
+        return await self._new_articles(outlet, fetch_state, document, response, digest)
+
+    def _settle_pending(self, outlet: str, fetch_state: FetchState) -> None:
+        """Use the held-back validators once every article they came with is stored."""
+        pending = self._pending.pop(outlet, None)
+        if pending is None or self.state.unseen_keys(outlet, pending.keys):
+            return
+        fetch_state.etag, fetch_state.last_modified = pending.etag, pending.last_modified
+        self._settled[outlet] = pending.digest
+        if pending.known is not None:
+            self._known[outlet] = pending.known
+        self._changed(fetch_state)
 
     async def _new_articles(
         self,
         outlet: OutletSettings,
         fetch_state: FetchState,
-        feed: ParsedFeed,
+        document: FeedDocument,
         response: FetchResult,
+        digest: tuple[int, int],
     ) -> PollResult:
         now = self.clock()
-        entries = _unique(feed.entries)
-        unseen = self.state.unseen_keys(outlet.name, [e.key for e in entries])
-        fresh = [e for e in entries if e.key in unseen]
+        unseen = self.state.unseen_keys(outlet.name, document.keys())
+        fresh = _unique(await _entries(document, unseen)) if unseen else []
         first_poll = fetch_state.first_polled is None
-        cutoff = now - timedelta(seconds=outlet.backfill) if first_poll else None
-        old = [e for e in fresh if cutoff and e.published and e.published < cutoff]
-        wanted = [e for e in fresh if e not in old]
-        articles = await asyncio.gather(*(self._article(outlet, e, now) for e in wanted))
-        late_old = [a for a in articles if cutoff and a.published < cutoff]
-        skipped = [e.key for e in old] + [a.entry_key for a in late_old]
+        backlog = [e for e in fresh if first_poll and _is_backlog(e, now, outlet.backfill)]
+        wanted = [e for e in fresh if e not in backlog]
+        pages = _Pages()
+        articles = await asyncio.gather(*(self._article(outlet, e, now, pages) for e in wanted))
+        cutoff = now - timedelta(seconds=outlet.backfill)
+        late_old = [a for a in articles if first_poll and a.published < cutoff]  # page dates
+        skipped = [e.key for e in backlog] + [a.entry_key for a in late_old]
         if skipped:
             self.state.mark_seen(outlet.name, skipped)
         kept = sorted((a for a in articles if a not in late_old), key=lambda a: a.published)
 
-        if not kept:  # nothing left for the caller to store: this version is done with
+        keys = [a.entry_key for a in kept]
+        self._remember_items(outlet.name, document, set(keys))
+        if kept:  # hold the validators back until the caller has stored these
+            self._pending[outlet.name] = _Pending(
+                response.etag, response.last_modified, digest, keys, _known(document, set())
+            )
+            self._settled.pop(outlet.name, None)
+        else:  # nothing left for the caller to store: this version is done with
             fetch_state.etag = response.etag
             fetch_state.last_modified = response.last_modified
+            self._settled[outlet.name] = digest
         fetch_state.entries_seen += len(fresh)
-        fetch_state.first_polled = fetch_state.first_polled or now
+        if first_poll:
+            fetch_state.first_poll_entries = len(fresh)
+        fetch_state.ttl_s = document.ttl_s
+        fetch_state.page_failures += pages.failed
         self._succeeded(fetch_state, now)
         return PollResult(
             outlet=outlet.name,
@@ -155,12 +307,27 @@ class Poller:
             articles=kept,
             new_entries=len(fresh),
             skipped_backfill=len(skipped),
+            min_interval_s=self._traffic_hint(outlet, fetch_state, response),
+            page_failures=pages.failed,
+            pages_skipped=pages.skipped,
+            http_status=response.status,
+            health=OutletHealth.of(fetch_state, now),
         )
+
+    def _remember_items(self, outlet: str, document: FeedDocument, pending: set[str]) -> None:
+        """Item chunks of this body whose entries are settled: not read again next time."""
+        known = _known(document, pending)
+        if known is None:
+            self._known.pop(outlet, None)
+        else:
+            self._known[outlet] = known
 
     # ---- one entry ------------------------------------------------------------------
 
-    async def _article(self, outlet: OutletSettings, entry: FeedEntry, now: datetime) -> Article:
-        extracted = await self._page(entry) if outlet.fetch_articles else None
+    async def _article(
+        self, outlet: OutletSettings, entry: FeedEntry, now: datetime, pages: _Pages
+    ) -> Article:
+        extracted = await self._page(entry, pages) if outlet.fetch_articles else None
         if extracted is not None and len(extracted.text) < len(entry.summary):
             extracted = None  # the feed carries more of the story than the page gave us
         if extracted is not None:
@@ -182,7 +349,7 @@ class Poller:
             entry_key=entry.key,
         )
 
-    async def _page(self, entry: FeedEntry) -> Extracted | None:
+    async def _page(self, entry: FeedEntry, pages: _Pages) -> Extracted | None:
         """The extracted page of `entry`, or None (no link, robots.txt, fetch or extraction)."""
         if not entry.url:
             return None
@@ -191,6 +358,7 @@ class Poller:
             entry.url, allow_private=allow_private
         ):
             log.info("robots.txt disallows %s", entry.url)
+            pages.skipped += 1
             return None
         page = await self.fetcher.get(
             entry.url,
@@ -198,32 +366,81 @@ class Poller:
             allow_private=allow_private,
             accept=defaults.PAGE_ACCEPT,
         )
+        if page.error is not None and page.error.startswith("refused:"):
+            log.info("page %s: %s", entry.url, page.error)
+            pages.skipped += 1
+            return None
+        extracted = await self._extract(entry, page)
+        if extracted is None:
+            pages.failed += 1
+        return extracted
+
+    async def _extract(self, entry: FeedEntry, page: FetchResult) -> Extracted | None:
         if not page.ok or page.status != 200:
             log.info("page %s: %s", entry.url, page.error or f"HTTP {page.status}")
             return None
         content_type = (page.headers.get("Content-Type") or "text/html").lower()
         if not content_type.startswith(HTML_TYPES):
+            log.info("page %s: not HTML (%s)", entry.url, content_type)
             return None
         try:
-            return await asyncio.to_thread(extract_article, page.body, page.final_url)
+            extracted = await asyncio.to_thread(extract_article, page.body, page.final_url)
         except Exception:  # trafilatura on hostile markup: fall back to the feed text
             log.exception("extraction failed for %s", entry.url)
             return None
+        if extracted is None:
+            log.info("page %s: no article text found", entry.url)
+        return extracted
 
     # ---- fetch state ------------------------------------------------------------------
 
-    def _not_modified(self, outlet: OutletSettings, fetch_state: FetchState) -> PollResult:
+    def _not_modified(
+        self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
+    ) -> PollResult:
         now = self.clock()
         fetch_state.not_modified += 1
         fetch_state.first_polled = fetch_state.first_polled or now
         self._succeeded(fetch_state, now)
-        return PollResult(outlet=outlet.name, status="not_modified")
+        return PollResult(
+            outlet=outlet.name,
+            status="not_modified",
+            min_interval_s=self._traffic_hint(outlet, fetch_state, response),
+            http_status=304,
+            health=OutletHealth.of(fetch_state, now),
+        )
+
+    def _unchanged(
+        self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
+    ) -> PollResult:
+        """A 200 with the body already read in full: nothing can be new."""
+        now = self.clock()
+        fetch_state.etag = response.etag
+        fetch_state.last_modified = response.last_modified
+        self._succeeded(fetch_state, now)
+        return PollResult(
+            outlet=outlet.name,
+            status="ok",
+            min_interval_s=self._traffic_hint(outlet, fetch_state, response),
+            http_status=response.status,
+            health=OutletHealth.of(fetch_state, now),
+        )
+
+    def _traffic_hint(
+        self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
+    ) -> float | None:
+        """How long the outlet asks us to wait, when that is longer than its interval."""
+        hints = [fetch_state.ttl_s, cache_max_age(response.headers.get("Cache-Control"))]
+        longest = max((h for h in hints if h is not None), default=None)
+        if longest is None or longest <= outlet.interval:
+            return None
+        return min(longest, max(defaults.FEED_HINT_MAX_S, outlet.interval))
 
     def _succeeded(self, fetch_state: FetchState, now: datetime) -> None:
         fetch_state.polls += 1
         fetch_state.last_success = now
         fetch_state.consecutive_failures = 0
-        self.state.save_fetch_state(fetch_state)
+        fetch_state.first_polled = fetch_state.first_polled or now
+        self._changed(fetch_state)
 
     def _http_failure(
         self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
@@ -232,7 +449,7 @@ class Poller:
         retry_after = response.retry_after_s if response.status in BACKOFF_STATUSES else None
         if retry_after is not None:
             message += f" (retry after {retry_after:g} s)"
-        return self._failure(outlet, fetch_state, message, retry_after)
+        return self._failure(outlet, fetch_state, message, retry_after, response.status)
 
     def _failure(
         self,
@@ -240,23 +457,54 @@ class Poller:
         fetch_state: FetchState,
         message: str,
         retry_after_s: float | None = None,
+        status: int | None = None,
     ) -> PollResult:
         now = self.clock()
         fetch_state.polls += 1
+        fetch_state.failed_polls += 1
         fetch_state.consecutive_failures += 1
         fetch_state.last_error = message
         fetch_state.last_error_at = now
-        try:
-            self.state.save_fetch_state(fetch_state)
-        except Exception:
-            log.exception("outlet %s: could not save fetch state", outlet.name)
+        fetch_state.last_status = status
+        self._changed(fetch_state)
         return PollResult(
             outlet=outlet.name,
             status="error",
             error=message,
             retry_after_s=retry_after_s,
             consecutive_failures=fetch_state.consecutive_failures,
+            http_status=status,
+            health=OutletHealth.of(fetch_state, now),
         )
+
+
+def cache_max_age(value: str | None) -> float | None:
+    """Seconds from `Cache-Control: max-age=N` (None with no-cache/no-store or none given)."""
+    if not value or _NO_CACHE.search(value):
+        return None
+    match = _MAX_AGE.search(value)
+    return float(match.group(1)) if match else None
+
+
+def _known(document: FeedDocument, pending: set[str]) -> KnownItems | None:
+    """The document's item chunks minus those whose entry the caller has yet to store."""
+    chunks = getattr(document, "chunks", None)
+    if chunks is None:
+        return None
+    unsettled = {digest for digest, key in chunks.read.items() if key in pending}
+    return KnownItems.of(chunks.context, (d for d in chunks.digests if d not in unsettled))
+
+
+async def _entries(document: FeedDocument, keys: set[str]) -> list[FeedEntry]:
+    """The entries of `keys`: built here when few, in a thread when many (CPU work)."""
+    if len(keys) <= defaults.FEW_ENTRIES:
+        return document.entries(keys)
+    return await asyncio.to_thread(document.entries, keys)
+
+
+def _is_backlog(entry: FeedEntry, now: datetime, backfill_s: float) -> bool:
+    """On a new outlet's first poll: older than `backfill`, or of unknown age."""
+    return entry.published is None or entry.published < now - timedelta(seconds=backfill_s)
 
 
 def _unique(entries: list[FeedEntry]) -> list[FeedEntry]:

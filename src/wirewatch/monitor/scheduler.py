@@ -8,7 +8,12 @@ outlets configured alike do not poll in lockstep.
 
 An outlet that keeps failing, or that answered 429/503 with Retry-After, is
 polled less often: its next run is pushed out exponentially (see
-`backoff_delay`); the first successful poll brings it back to its interval.
+`backoff_delay`); the first successful poll brings it back to its interval. A
+feed that asks for less traffic (`<ttl>`, `Cache-Control: max-age` longer than
+the interval; `PollResult.min_interval_s`) gets its next run pushed out as well.
+
+The poller keeps fetch state in memory; the scheduler has it written to the store
+every `FETCH_STATE_FLUSH_S`, after `run_once` and when it shuts down.
 
 APScheduler's asyncio executor cancels running jobs when it shuts down, so every
 poll runs in a task of our own and `shutdown()` waits for those to finish.
@@ -33,6 +38,23 @@ from wirewatch.monitor.poller import OutletSettings, Poller, PollResult
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[PollResult], Awaitable[None]]
+FLUSH_JOB = "wirewatch:save-fetch-state"  # not an outlet: outlet names cannot contain ":"
+
+
+def next_poll_delay(
+    result: PollResult,
+    interval_s: float,
+    *,
+    base_s: float = defaults.BACKOFF_BASE_S,
+    max_s: float = defaults.BACKOFF_MAX_S,
+) -> float | None:
+    """Seconds until the next poll when longer than the interval: backoff or the feed's hint."""
+    delays = [
+        backoff_delay(result, interval_s, base_s=base_s, max_s=max_s),
+        result.min_interval_s,
+    ]
+    longest = max((d for d in delays if d is not None), default=None)
+    return longest if longest is not None and longest > interval_s else None
 
 
 def backoff_delay(
@@ -113,8 +135,20 @@ class CrawlScheduler:
         Concurrency is bounded by the fetcher (global and per-host connection limits).
         """
         tasks = [self._spawn(outlet) for outlet in outlets]
-        results = await asyncio.gather(*tasks)
+        try:
+            results = await asyncio.gather(*tasks)
+        finally:
+            self._flush()
         return [r for r in results if r is not None]
+
+    def _flush(self) -> None:
+        flush = getattr(self.poller, "flush", None)
+        if flush is not None:
+            flush()
+
+    async def _flush_job(self) -> None:
+        """A coroutine, so that APScheduler runs it on the event loop (the store's thread)."""
+        self._flush()
 
     async def _job(self, name: str) -> None:
         """The APScheduler job of outlet `name`."""
@@ -135,24 +169,28 @@ class CrawlScheduler:
         outlet = self.outlets.get(name)
         if outlet is None or self._scheduler is None:
             return
-        delay = backoff_delay(
+        delay = next_poll_delay(
             result, outlet.interval, base_s=self.backoff_base_s, max_s=self.backoff_max_s
         )
         if delay is None:
             return
+        delay += random.uniform(0, delay * defaults.POLL_JITTER_FRACTION)
         job = self._scheduler.get_job(name)
         if job is None:
             return
         pushed = datetime.now(UTC) + timedelta(seconds=delay)
         if job.next_run_time is None or job.next_run_time < pushed:
             job.modify(next_run_time=pushed)
-            log.info(
-                "outlet %s: %d failed polls%s; next poll in %.0f s",
-                name,
-                result.consecutive_failures,
-                f", Retry-After {result.retry_after_s:g} s" if result.retry_after_s else "",
-                delay,
-            )
+            if result.status == "error":
+                log.info(
+                    "outlet %s: %d failed polls%s; next poll in %.0f s",
+                    name,
+                    result.consecutive_failures,
+                    f", Retry-After {result.retry_after_s:g} s" if result.retry_after_s else "",
+                    delay,
+                )
+            else:
+                log.debug("outlet %s: the feed asks for %.0f s between polls", name, delay)
 
     # ---- the schedule -------------------------------------------------------------------
 
@@ -169,6 +207,15 @@ class CrawlScheduler:
             raise RuntimeError("the crawl scheduler is already running")
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         self._scheduler.start()
+        self._scheduler.add_job(
+            self._flush_job,
+            trigger=IntervalTrigger(seconds=defaults.FETCH_STATE_FLUSH_S, timezone=UTC),
+            id=FLUSH_JOB,
+            name="save fetch state",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # a busy loop delays it; it still runs
+        )
         self.set_outlets(outlets)
 
     def set_outlets(self, outlets: Iterable[OutletSettings]) -> None:
@@ -223,7 +270,9 @@ class CrawlScheduler:
         return job.next_run_time if job else None
 
     def job_ids(self) -> list[str]:
-        return sorted(job.id for job in self._scheduler.get_jobs()) if self._scheduler else []
+        if self._scheduler is None:
+            return []
+        return sorted(job.id for job in self._scheduler.get_jobs() if job.id != FLUSH_JOB)
 
     async def shutdown(self) -> None:
         """Stop scheduling, then wait for polls in flight (and their `on_result`) to finish.
@@ -237,6 +286,7 @@ class CrawlScheduler:
             self._scheduler = None
         running = list(self._running)
         if not running:
+            self._flush()
             return
         _done, pending = await asyncio.wait(running, timeout=self.shutdown_timeout_s)
         for task in pending:
@@ -246,3 +296,4 @@ class CrawlScheduler:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        self._flush()

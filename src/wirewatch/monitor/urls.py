@@ -39,6 +39,8 @@ _HOST_LABELS = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = "/:@!$'()*,;-._~"
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 
 
 def canonicalize_url(url: str, base: str | None = None) -> str | None:
@@ -56,9 +58,9 @@ def canonicalize_url(url: str, base: str | None = None) -> str | None:
 
 def _canonicalize(url: str, base: str | None) -> str | None:
     url = url.strip()
-    if not url or any(ord(c) < 0x20 or c == "\x7f" for c in url):
+    if not url or _CONTROL.search(url):
         return None
-    if base:
+    if base and not _ABSOLUTE.match(url):  # joining changes nothing the rest keeps
         url = urljoin(base.strip(), url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -43,4 +43,6 @@ def build_notifier(config: Any) -> Notifier:
     except KeyError:
         known = ", ".join(sorted(NOTIFIER_TYPES))
         raise ValueError(f"unknown notifier type {kind!r} (known: {known}, email)") from None
-    return factory(config)
+    notifier = factory(config)
+    notifier.dead_after_s = getattr(config, "dead_after", None)
+    return notifier

@@ -29,6 +29,7 @@ class Notifier(ABC):
     """A receiver of alerts. `send` never raises for delivery problems: it returns why."""
 
     name: str
+    dead_after_s: float | None = None  # the config's `dead_after`; None: the worker's default
 
     @abstractmethod
     async def send(self, alert: Alert, thread_ref: str | None) -> DeliveryResult:
@@ -87,10 +88,18 @@ def header(headers: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+# The receiver refuses us, not this alert: a wrong secret, token or URL that an operator
+# fixes. Retried like an outage, so that the alerts still go out once the config is right.
+OPERATOR_STATUSES = frozenset({401, 403, 404})
+OPERATOR_HINT = "fix the notifier's config; alerts wait in the outbox"
+
+
 def classify_http_status(
     status: int, headers: Mapping[str, Any], *, detail: str | None = None
 ) -> DeliveryResult:
-    """2xx ok; 408, 429 and 5xx retryable (Retry-After honoured); anything else permanent.
+    """2xx ok; 408, 429 and 5xx retryable (Retry-After honoured); 401, 403 and 404 retryable
+    too (the config is wrong, not the alert: see OPERATOR_STATUSES); any other status is
+    permanent (the receiver rejects this alert: 400, 410, 413, 422, redirects...).
 
     `detail` (e.g. the receiver's error text) is appended to the error message.
     """
@@ -104,6 +113,8 @@ def classify_http_status(
     if status in (408, 429) or 500 <= status < 600:
         retry_after = parse_retry_after(header(headers, "Retry-After"))
         return DeliveryResult.failure(error, retryable=True, retry_after=retry_after)
+    if status in OPERATOR_STATUSES:
+        return DeliveryResult.failure(f"{error} ({OPERATOR_HINT})", retryable=True)
     return DeliveryResult.failure(error, retryable=False)
 
 

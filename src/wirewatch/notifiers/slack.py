@@ -8,19 +8,32 @@ stays within Slack's limits (section text, fields, number of blocks).
 
 Retries across time belong to the delivery worker: slack-sdk itself only waits out a
 rate limit whose `Retry-After` is short (`SLACK_CLIENT_RETRY_MAX_S`), once; a longer
-one comes back at once as a retryable result carrying `retry_after`.
+one comes back at once as a retryable result carrying `retry_after`. Messages to one
+channel are spaced at least `SLACK_CHANNEL_INTERVAL_S` apart (Slack allows about one
+per second per channel), so a queue flushed after an outage does not run into 429s.
+
+A bad token, an unknown channel or a missing scope is reported in words (log,
+`/healthz`) and retried like an outage: the alerts wait in the outbox until an
+operator fixes the config (and reloads), then go out in order. They are never
+dead-lettered for it before the notifier's `dead_after`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -221,18 +234,22 @@ def update_message(
     )
 
 
-# Slack's `ok: false` errors that need an operator, said in words; they are permanent
-# (an alert that cannot be posted with this config is dead-lettered with this message).
+# Slack's `ok: false` errors that need an operator, said in words. They are retried like
+# an outage (the config is wrong, not the alert): the alerts wait in the outbox until the
+# token or channel is fixed, instead of being dead-lettered one after the other.
 ERROR_MESSAGES = {
     "invalid_auth": "Slack rejected the token (invalid_auth)",
     "not_authed": "Slack received no token (not_authed)",
     "account_inactive": "the token's Slack account or app is inactive (account_inactive)",
     "token_revoked": "the Slack token was revoked (token_revoked)",
+    "token_expired": "the Slack token has expired (token_expired)",
     "channel_not_found": "Slack cannot find channel {channel} (channel_not_found)",
     "not_in_channel": "the Slack app is not in channel {channel}: invite it (not_in_channel)",
     "is_archived": "Slack channel {channel} is archived (is_archived)",
     "missing_scope": "the Slack token lacks the chat:write scope (missing_scope)",
+    "restricted_action": "a Slack admin blocks posting to channel {channel} (restricted_action)",
 }
+OPERATOR_HINT = "fix the config; alerts wait in the outbox"
 # Slack's own trouble, reported with HTTP 200: worth trying again.
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
@@ -256,18 +273,16 @@ def api_failure(exc: SlackApiError, channel: str) -> DeliveryResult:
     if error in TRANSIENT_ERRORS:
         return DeliveryResult.failure(f"Slack had trouble ({error})", retryable=True)
     if error in ERROR_MESSAGES:
-        return DeliveryResult.failure(
-            ERROR_MESSAGES[error].format(channel=channel), retryable=False
-        )
+        message = ERROR_MESSAGES[error].format(channel=channel)
+        return DeliveryResult.failure(f"{message}: {OPERATOR_HINT}", retryable=True)
     return DeliveryResult.failure(f"Slack refused the message ({error})", retryable=False)
 
 
-class ShortRateLimitRetryHandler(AsyncRetryHandler):
-    """Waits out a 429 inside slack-sdk only when its `Retry-After` is short.
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack-sdk's rate-limit handler, waiting out a 429 only when its `Retry-After` is short.
 
-    slack-sdk's own `AsyncRateLimitErrorRetryHandler` sleeps for whatever Retry-After says
-    (an hour, if Slack says so) and fails on an HTTP-date; longer waits are the delivery
-    worker's to schedule.
+    The stock handler sleeps for whatever Retry-After says (an hour, if Slack says so)
+    and fails on an HTTP-date; longer waits are the delivery worker's to schedule.
     """
 
     def __init__(self, max_wait_s: float = defaults.SLACK_CLIENT_RETRY_MAX_S) -> None:
@@ -288,6 +303,10 @@ class ShortRateLimitRetryHandler(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
+        if not await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        ):
+            return False
         wait = self.wait_s(response)
         return wait is not None and wait <= self.max_wait_s
 
@@ -304,12 +323,56 @@ class ShortRateLimitRetryHandler(AsyncRetryHandler):
         state.increment_current_attempt()
 
 
-class SlackNotifier(Notifier):
-    """Posts each new story to a channel; updates go into the story's thread."""
+class ChannelPacer:
+    """Spaces messages to one channel at least `interval_s` apart (clock and sleep injectable)."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(
+        self,
+        interval_s: float | None = None,  # None: defaults.SLACK_CHANNEL_INTERVAL_S
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval_s = defaults.SLACK_CHANNEL_INTERVAL_S if interval_s is None else interval_s
+        self.clock = clock
+        self.sleep = sleep
+        self._last: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when the next message may go; call it right before posting."""
+        async with self._lock:
+            if self._last is not None:
+                pause = self._last + self.interval_s - self.clock()
+                if pause > 0:
+                    await self.sleep(pause)
+            self._last = self.clock()
+
+
+METADATA_EVENT = "wirewatch_alert"  # message metadata: which delivery posted a message
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
+
+
+def alert_metadata(alert: Alert) -> dict[str, Any]:
+    payload = {"delivery_id": alert.delivery_id, "story": alert.story.id}
+    return {"event_type": METADATA_EVENT, "event_payload": payload}
+
+
+class SlackNotifier(Notifier):
+    """Posts each new story to a channel; updates go into the story's thread.
+
+    Every message carries its alert's `delivery_id` as message metadata, so that an attempt
+    cut short (the process killed between Slack's answer and the outbox commit) can be
+    looked up (`find_delivered`) instead of posted twice. The lookup needs the
+    `channels:history` scope (`groups:history` for a private channel) and, for a channel
+    given by name, `channels:read`; without them the alert is posted again.
+    """
+
+    def __init__(self, config: Any, *, pacer: ChannelPacer | None = None) -> None:
         self.name = config.name
         self.channel: str = config.channel
+        self.pacer = pacer or ChannelPacer()
+        self._channel_id: str | None = None  # learnt from postMessage, for conversations.*
         base_url = str(getattr(config, "base_url", None) or defaults.SLACK_BASE_URL)
         self.client = AsyncWebClient(
             token=secret_value(config.token),
@@ -326,7 +389,7 @@ class SlackNotifier(Notifier):
                 message = story_message(alert.story, alert.articles, update=True)
             else:
                 message = story_message(alert.story, alert.articles)
-            response = await self._post(message)
+            response = await self._post(message, alert=alert)
             return DeliveryResult.success(remote_ref=response["ts"])
         except SlackApiError as exc:
             return api_failure(exc, self.channel)
@@ -335,19 +398,27 @@ class SlackNotifier(Notifier):
         except SlackClientError as exc:
             return DeliveryResult.failure(f"Slack client error: {exc}", retryable=False)
 
-    async def _post(self, message: SlackMessage, thread_ts: str | None = None) -> Any:
-        return await self.client.chat_postMessage(
+    async def _post(
+        self, message: SlackMessage, thread_ts: str | None = None, *, alert: Alert
+    ) -> Any:
+        await self.pacer.wait()
+        response = await self.client.chat_postMessage(
             channel=self.channel,
             text=message.text,
             blocks=message.blocks,
             thread_ts=thread_ts,
             unfurl_links=False,
             unfurl_media=False,
+            metadata=alert_metadata(alert),
         )
+        self._channel_id = response.get("channel") or self._channel_id
+        return response
 
     async def _reply(self, alert: Alert, thread_ts: str) -> DeliveryResult:
         """The new sources in the thread, then the parent's source count brought up to date."""
-        reply = await self._post(update_message(alert.story, alert.articles), thread_ts)
+        reply = await self._post(
+            update_message(alert.story, alert.articles), thread_ts, alert=alert
+        )
         parent = story_message(alert.story, alert.articles)
         try:  # chat.update needs the channel id, which postMessage returned
             await self.client.chat_update(
@@ -361,3 +432,55 @@ class SlackNotifier(Notifier):
                 exc,
             )
         return DeliveryResult.success(remote_ref=reply["ts"])
+
+    async def find_delivered(
+        self, alert: Alert, thread_ref: str | None, since: datetime
+    ) -> str | None:
+        """The `ts` of the message an interrupted attempt posted for `alert`, or None (not
+        found, or Slack cannot be asked: then it is posted again)."""
+        oldest = f"{since.timestamp() - defaults.SLACK_LOOKUP_MARGIN_S:.6f}"
+        try:
+            channel = await self._lookup_channel_id()
+            if channel is None:
+                return None
+            if alert.kind == "story_update" and thread_ref:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ref, oldest=oldest, include_all_metadata=True,
+                    limit=200,
+                )  # fmt: skip
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+        except (SlackClientError, *CONNECTION_ERRORS) as exc:
+            log.warning(
+                "notifier %s: cannot ask Slack whether alert %s arrived (%s); posting it again",
+                self.name,
+                alert.delivery_id,
+                exc,
+            )
+            return None
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("delivery_id") == alert.delivery_id:
+                return message.get("ts")
+        return None
+
+    async def _lookup_channel_id(self) -> str | None:
+        """The channel's id (conversations.* want it): learnt, given, or found by name."""
+        bare = self.channel.lstrip("#")
+        if self._channel_id or _CHANNEL_ID.fullmatch(bare):
+            return self._channel_id or bare
+        cursor = None
+        while True:
+            response = await self.client.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=1000,
+                cursor=cursor,
+            )  # fmt: skip
+            for channel in response.get("channels") or []:
+                if channel.get("name") == bare:
+                    self._channel_id = channel["id"]
+                    return self._channel_id
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None

@@ -9,6 +9,7 @@ short text such as `invalid_payload` or `no_service`; the status decides the res
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -47,8 +48,8 @@ def with_hint(result: DeliveryResult) -> DeliveryResult:
     """`result` with a hint appended when its error names a known Slack webhook error."""
     if result.ok or not result.error:
         return result
-    code = result.error.rsplit(": ", 1)[-1]
-    hint = HINTS.get(code)
+    words = set(re.findall(r"[a-z_]+", result.error))
+    hint = next((hint for code, hint in HINTS.items() if code in words), None)
     return replace(result, error=f"{result.error} ({hint})") if hint else result
 
 

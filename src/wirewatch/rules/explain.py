@@ -6,17 +6,9 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
-from wirewatch.rules.matcher import (
-    REFERENCE_VECTORS,
-    describe_place,
-    reference_texts,
-    trim,
-)
+from wirewatch.rules.matcher import describe_place
 
-TOP_PASSAGES = 3
 WIDTH = 100
 
 
@@ -25,34 +17,24 @@ def format_explanation(
     encoding: ArticleEncoding,
     matches: Sequence[WatchMatch],
     watches: Sequence[Any],
-    vectors: dict[str, np.ndarray] | None = None,
 ) -> str:
-    """Per watch: decision, score vs threshold, best passages, places and region, reason.
-
-    Passage scores use the watch's reference vectors: ``vectors`` (watch name -> array) when
-    given, else those a Matcher prepared in this process; without either, only the best
-    passage (the evidence) is shown, with the article score.
-    """
+    """Per watch: decision, score vs threshold, best passages, places and region, reason."""
     by_name = {w.name: w for w in watches}
     lines = [
         f"Article: {article.title}",
         f"  {article.url or article.id} ({article.outlet})",
         f"  {len(encoding.passages)} passages; places: {_places_line(encoding.places)}",
-        "",
     ]
+    if encoding.opinion:
+        lines.append("  marked as opinion (headline or address): it reports no new event")
+    lines.append("")
     for match in matches:
-        watch = by_name.get(match.watch)
-        refs = (vectors or {}).get(match.watch)
-        if refs is None and watch is not None:
-            refs = REFERENCE_VECTORS.get(tuple(reference_texts(watch)))
-        lines += _watch_block(match, watch, encoding, refs)
+        lines += _watch_block(match, by_name.get(match.watch), encoding)
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
-def _watch_block(
-    match: WatchMatch, watch: Any, encoding: ArticleEncoding, refs: np.ndarray | None
-) -> list[str]:
+def _watch_block(match: WatchMatch, watch: Any, encoding: ArticleEncoding) -> list[str]:
     verdict = "MATCH" if match.matched else "no match"
     sign = "≥" if match.score >= match.threshold else "<"
     lines = [
@@ -60,10 +42,10 @@ def _watch_block(
         f"threshold {match.threshold:.2f})"
     ]
     lines.append("   top passages (similarity to the closest reference):")
-    for index, score in _top_passages(match, encoding, refs):
+    for index, similarity in match.top_passages:
         label = _label(index, encoding)
         body = textwrap.shorten(encoding.passages[index], WIDTH - 18, placeholder=" …")
-        lines.append(f"     {score:.3f} [{label:>4}] {body}")
+        lines.append(f"     {similarity:.3f} [{label:>4}] {body}")
     regions = list(getattr(watch, "regions", None) or []) if watch is not None else []
     if regions:
         lines.append(f"   regions: {', '.join(regions)}")
@@ -80,30 +62,12 @@ def _watch_block(
     return lines
 
 
-def _top_passages(
-    match: WatchMatch, encoding: ArticleEncoding, refs: np.ndarray | None
-) -> list[tuple[int, float]]:
-    if refs is None or len(encoding.passages) == 0:
-        best = _evidence_index(match, encoding)
-        return [(best, match.score)]
-    raw = (encoding.vectors @ refs.T).max(axis=1)
-    order = np.argsort(-raw)[:TOP_PASSAGES]
-    return [(int(i), float(raw[i])) for i in order]
-
-
 def _label(index: int, encoding: ArticleEncoding) -> str:
     if index == 0:
         return "lead"
     if index == 1 and encoding.leads == 2:
         return "head"
-    return f"#{index}"
-
-
-def _evidence_index(match: WatchMatch, encoding: ArticleEncoding) -> int:
-    for i, passage in enumerate(encoding.passages):
-        if trim(passage) == match.evidence:
-            return i
-    return 0
+    return f"#{index - encoding.leads + 1}"
 
 
 def _places_line(places: Sequence[PlaceHit]) -> str:

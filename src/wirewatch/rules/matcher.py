@@ -1,10 +1,15 @@
 """Decide, for every watch, whether an article matches it; see docs/matching.md.
 
-Each watch becomes reference vectors (its ``topic: description`` and each example) and
-exclusion vectors (each ``exclude`` phrase). An article becomes passage vectors (lead and
-headline first) and the places the gazetteer finds. A passage's similarity is its cosine to
-the watch's closest reference; the score blends the lead's with the best passage's:
-``LEAD_WEIGHT * lead + (1 - LEAD_WEIGHT) * max(lead, best body passage)``.
+A watch becomes reference texts (``topic: description`` and each example) and exclude
+phrases. An article becomes passages (lead, headline, sentences), each with its sentence
+vector and token vectors, and the places the gazetteer finds. A passage's similarity to a
+watch is its similarity (rules/similarity.py) to the watch's closest reference; the score
+blends the lead's with the best sentence's:
+``LEAD_WEIGHT * lead + (1 - LEAD_WEIGHT) * max(lead, best sentence)``.
+
+The decision, in order: an opinion piece never matches (unless the watch includes them); a
+lead that is about an exclude phrase rather than the watch is excluded; the score must reach
+the threshold; and a watch with regions needs a place of the article inside one of them.
 """
 
 from __future__ import annotations
@@ -20,36 +25,56 @@ import numpy as np
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer, Region
+from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace
+from wirewatch.rules.genre import is_opinion
+from wirewatch.rules.lexical import content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
+from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
 
-# Reference vectors of every watch prepared in this process, by reference texts, so that
-# ``explain`` can score passages per watch without loading the model again.
-REFERENCE_VECTORS: dict[tuple[str, ...], np.ndarray] = {}
+TOP_PASSAGES = 3  # passages kept per decision for `explain`
+OPINION = "opinion piece"
 
 
 @dataclass
 class PreparedWatch:
-    """A watch turned into vectors and resolved regions."""
+    """A watch turned into reference vectors and resolved regions."""
 
     name: str
     threshold: float
     exclude_threshold: float | None
-    references: list[str]
-    reference_vectors: np.ndarray
-    excludes: list[str] = field(default_factory=list)
-    exclude_vectors: np.ndarray | None = None
+    include_opinion: bool
+    references: ReferenceSet
+    excludes: ReferenceSet | None = None
+    exclude_words: list[frozenset[str]] = field(default_factory=list)  # per exclude phrase
     regions: list[Region] = field(default_factory=list)
+    places: list[WatchPlace] = field(default_factory=list)  # the watch's own names (`places`)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Why the lead is about an exclude phrase rather than about the watch."""
+
+    phrase: str
+    similarity: float  # of the lead passage to the phrase
+    watch_similarity: float  # of the same passage to the watch
+    words: frozenset[str] = frozenset()  # the phrase's distinguishing stems in the headline
+
+    def describe(self) -> str:
+        closer = f"{self.similarity:.2f} vs {self.watch_similarity:.2f} for the watch"
+        if self.words:
+            words = ", ".join(sorted(self.words))
+            return f"headline says {words!r} like {self.phrase!r} ({closer})"
+        return f"closer to {self.phrase!r} ({closer})"
 
 
 @dataclass
 class Scored:
-    """How one watch scored one article, before the exclusion and region decisions."""
+    """How one watch scored one article, before the region decision."""
 
     score: float
-    best: int  # index of the best passage (the evidence; the lead when the headline is best)
-    passage_scores: np.ndarray  # similarity of every passage to the closest reference
-    exclusion: tuple[str, float] | None  # closest exclude phrase to the best passage
+    best: int  # the evidence: index of the best passage (the lead when the headline is best)
+    passage_scores: np.ndarray  # similarity of every passage to the watch
+    exclusion: Exclusion | None  # set when the lead is about an exclude phrase
 
 
 def reference_texts(watch: Any) -> list[str]:
@@ -61,11 +86,9 @@ def reference_texts(watch: Any) -> list[str]:
     return [t for t in [main, *examples] if t] or [getattr(watch, "name", "")]
 
 
-def blend(similarities: np.ndarray, leads: int) -> float:
-    """The article's score from its passages' similarities (the first ``leads`` are the lead)."""
-    lead = float(similarities[:leads].max())
-    best = float(similarities.max())
-    return defaults.LEAD_WEIGHT * lead + (1 - defaults.LEAD_WEIGHT) * max(lead, best)
+def blend(lead: float, best_sentence: float) -> float:
+    """The article's score from its lead's and its best sentence's similarity."""
+    return defaults.LEAD_WEIGHT * lead + (1 - defaults.LEAD_WEIGHT) * max(lead, best_sentence)
 
 
 def trim(text: str, limit: int = defaults.EVIDENCE_MAX_CHARS) -> str:
@@ -84,6 +107,8 @@ class Matcher:
         self.encoder = encoder
         self.gazetteer = gazetteer
         self.prepared: list[PreparedWatch] = []
+        self._all_references: ReferenceSet | None = None  # every watch's, for one comparison
+        self._columns: dict[str, tuple[slice, slice]] = {}  # watch -> references, excludes
         self._ready = False
         self._lock = threading.Lock()
 
@@ -95,24 +120,49 @@ class Matcher:
                 return
             self.encoder.load()
             self.prepared = [self._prepare_watch(w) for w in self.watches]
+            self._stack_references()
             self._ready = True
+
+    def _stack_references(self) -> None:
+        """One reference set for all watches, and where each watch's columns are in it."""
+        sets, start = [], 0
+        for watch in self.prepared:
+            refs = len(watch.references.texts)
+            excludes = len(watch.excludes.texts) if watch.excludes else 0
+            self._columns[watch.name] = (
+                slice(start, start + refs),
+                slice(start + refs, start + refs + excludes),
+            )
+            sets += [watch.references] + ([watch.excludes] if watch.excludes else [])
+            start += refs + excludes
+        self._all_references = ReferenceSet.concat(sets) if sets else None
 
     def _prepare_watch(self, watch: Any) -> PreparedWatch:
         references = reference_texts(watch)
         excludes = [e.strip() for e in getattr(watch, "exclude", None) or [] if e.strip()]
         threshold = getattr(watch, "threshold", None)
-        vectors = self.encoder.encode(references)
-        REFERENCE_VECTORS[tuple(references)] = vectors
+        reference_set = self._reference_set(references)
+        encoded_excludes = [
+            self.encoder.encode_with_tokens([e], token_strings=True) for e in excludes
+        ]
+        reference_stems = stems_of_all(references)
         return PreparedWatch(
             name=watch.name,
             threshold=defaults.WATCH_THRESHOLD if threshold is None else float(threshold),
             exclude_threshold=getattr(watch, "exclude_threshold", None),
-            references=references,
-            reference_vectors=vectors,
-            excludes=excludes,
-            exclude_vectors=self.encoder.encode(excludes) if excludes else None,
+            include_opinion=bool(getattr(watch, "include_opinion", defaults.WATCH_INCLUDE_OPINION)),
+            references=reference_set,
+            excludes=self._reference_set(excludes) if excludes else None,
+            exclude_words=[
+                distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes
+            ],
             regions=[self._region(name) for name in getattr(watch, "regions", None) or []],
+            places=self._watch_places(watch),
         )
+
+    def _reference_set(self, texts: list[str]) -> ReferenceSet:
+        encoded = self.encoder.encode_with_tokens(texts, token_strings=True)
+        return ReferenceSet.from_encoded(texts, encoded)
 
     def _region(self, name: str) -> Region:
         region = self.gazetteer.resolve_region(name)
@@ -121,6 +171,19 @@ class Matcher:
             suffix = f" (did you mean {hint}?)" if hint else ""
             raise ValueError(f"unknown region {name!r}{suffix}")
         return region
+
+    def _watch_places(self, watch: Any) -> list[WatchPlace]:
+        """A watch's `places`: each a name (or {name, region}); the region defaults to the
+        watch's first."""
+        regions = getattr(watch, "regions", None) or []
+        places = []
+        for place in getattr(watch, "places", None) or []:
+            name = place if isinstance(place, str) else place.name
+            region = None if isinstance(place, str) else getattr(place, "region", None)
+            if region is None and not regions:
+                raise ValueError(f"place {name!r}: the watch has no regions")
+            places.append(WatchPlace(name, self._region(region or regions[0])))
+        return places
 
     def close(self) -> None:
         self.encoder.close()
@@ -138,11 +201,21 @@ class Matcher:
             await asyncio.to_thread(self.prepare)
         analysed = await asyncio.to_thread(lambda: [self.analyse(a) for a in articles])
         texts = [p for passages, _, _ in analysed for p in passages]
-        vectors = await self.encoder.encode_async(texts) if texts else None
+        encoded = await self.encoder.encode_with_tokens_async(texts) if texts else None
         encodings, start = [], 0
-        for passages, leads, places in analysed:
+        for article, (passages, leads, places) in zip(articles, analysed, strict=True):
             end = start + len(passages)
-            encodings.append(ArticleEncoding(passages, vectors[start:end], places, leads))  # type: ignore[index]
+            encodings.append(
+                ArticleEncoding(
+                    passages,
+                    encoded.vectors[start:end],  # type: ignore[union-attr]
+                    places,
+                    leads,
+                    tokens=encoded.tokens[start:end],  # type: ignore[union-attr]
+                    headline_stems=content_stems(article.title),
+                    opinion=is_opinion(article.title, article.url),
+                )
+            )
             start = end
         return encodings
 
@@ -157,56 +230,90 @@ class Matcher:
         """One WatchMatch per watch, matched or not, with its reason."""
         if not self._ready:
             self.prepare()
-        return [self._decide(w, encoding) for w in self.prepared]
+        if self._all_references is None:
+            return []
+        table = similarities(self._all_references, encoding.vectors, encoding.tokens)
+        return [self._decide(w, encoding, table) for w in self.prepared]
 
-    def score(self, watch: PreparedWatch, encoding: ArticleEncoding) -> Scored:
-        similarities = (encoding.vectors @ watch.reference_vectors.T).max(axis=1)
-        leads = encoding.leads
-        best = int(np.argmax(similarities))
-        exclusion = None
-        if watch.exclude_vectors is not None:
-            sims = watch.exclude_vectors @ encoding.vectors[best]
-            closest = int(np.argmax(sims))
-            exclusion = (watch.excludes[closest], float(sims[closest]))
-        evidence = 0 if best < leads else best
-        return Scored(blend(similarities, leads), evidence, similarities, exclusion)
+    def score(self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray) -> Scored:
+        """Similarity of every passage, the blended score, and any exclusion of the lead.
 
-    def excluded(self, watch: PreparedWatch, scored: Scored, encoding: ArticleEncoding) -> bool:
-        """The best passage is about an exclude phrase rather than the watch.
-
-        That is: its similarity to the phrase reaches the watch's threshold and beats its
-        similarity to the watch (plus ``EXCLUDE_MARGIN``), or reaches ``exclude_threshold``.
+        ``table`` holds the similarity of every passage to every reference of every watch.
         """
-        if scored.exclusion is None:
-            return False
-        similarity = scored.exclusion[1]
-        if watch.exclude_threshold is not None and similarity >= watch.exclude_threshold:
-            return True
-        watch_similarity = float(scored.passage_scores.max())
-        return (
-            similarity >= watch.threshold
-            and similarity > watch_similarity + defaults.EXCLUDE_MARGIN
-        )
+        reference_columns, exclude_columns = self._columns[watch.name]
+        passage_scores = table[:, reference_columns].max(axis=1)
+        leads = encoding.leads
+        sentences = passage_scores[leads:].copy()
+        exclusion = None
+        if watch.excludes is not None:
+            excluded = table[:, exclude_columns]
+            exclusion = self._lead_exclusion(watch, encoding, passage_scores, excluded)
+            # A sentence counts for the watch only when it is closer to the watch than to
+            # every exclude phrase: "internet was restored" is no evidence of a shutdown.
+            closest = excluded[leads:].max(axis=1) if len(sentences) else sentences
+            sentences[passage_scores[leads:] <= closest] = 0.0
+        lead = float(passage_scores[:leads].max())
+        best_sentence = float(sentences.max()) if len(sentences) else 0.0
+        best = leads + int(np.argmax(sentences)) if best_sentence > lead else 0
+        return Scored(blend(lead, best_sentence), best, passage_scores, exclusion)
 
-    def _decide(self, watch: PreparedWatch, encoding: ArticleEncoding) -> WatchMatch:
-        scored = self.score(watch, encoding)
+    def _lead_exclusion(
+        self,
+        watch: PreparedWatch,
+        encoding: ArticleEncoding,
+        passage_scores: np.ndarray,
+        excluded: np.ndarray,
+    ) -> Exclusion | None:
+        """The lead (or headline) is about an exclude phrase rather than the watch when
+
+        - the phrase is closer to it than the watch by ``EXCLUDE_MARGIN``, or
+        - the phrase is nearly as close (within ``EXCLUDE_WORD_MARGIN``) and the headline
+          uses a word of the phrase that the watch's references do not ("lifted"), or
+        - the watch sets ``exclude_threshold`` and the phrase reaches it.
+        """
+        assert watch.excludes is not None
+        for index in range(encoding.leads):
+            mine = float(passage_scores[index])
+            for j, phrase in enumerate(watch.excludes.texts):
+                theirs = float(excluded[index, j])
+                words = watch.exclude_words[j] & encoding.headline_stems
+                closer = theirs > mine + defaults.EXCLUDE_MARGIN
+                if closer or (
+                    watch.exclude_threshold is not None and theirs >= watch.exclude_threshold
+                ):
+                    return Exclusion(phrase, theirs, mine)
+                if words and theirs > mine - defaults.EXCLUDE_WORD_MARGIN:
+                    return Exclusion(phrase, theirs, mine, words)
+        return None
+
+    def _decide(
+        self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray
+    ) -> WatchMatch:
+        scored = self.score(watch, encoding, table)
+        order = np.argsort(-scored.passage_scores)[:TOP_PASSAGES]
         result = WatchMatch(
             watch=watch.name,
             matched=False,
             score=round(scored.score, 4),
             threshold=watch.threshold,
             evidence=trim(encoding.passages[scored.best]),
+            top_passages=[(int(i), round(float(scored.passage_scores[i]), 4)) for i in order],
         )
-        regions, inside = region_evidence(watch.regions, encoding.places)
+        places = article_places(watch, encoding)
+        regions, inside = region_evidence(watch.regions, places)
         result.regions, result.places = regions, inside
-        if self.excluded(watch, scored, encoding):
-            phrase = scored.exclusion[0]  # type: ignore[index]
-            result.excluded_by = phrase
-            result.reason = f"excluded: closer to {trim(phrase, 60)!r} (score {scored.score:.2f})"
+        if encoding.opinion and not watch.include_opinion:
+            result.excluded_by = OPINION
+            result.reason = (
+                f"excluded: an opinion piece reports no new event (score {scored.score:.2f})"
+            )
+        elif scored.exclusion is not None:
+            result.excluded_by = scored.exclusion.phrase
+            result.reason = f"excluded: {scored.exclusion.describe()}"
         elif scored.score < watch.threshold:
             result.reason = f"score {scored.score:.2f} < {watch.threshold:.2f}"
         elif watch.regions and not inside:
-            result.reason = no_place_reason(watch.regions, encoding.places)
+            result.reason = no_place_reason(watch.regions, places)
         else:
             result.matched = True
             where = f"; in {', '.join(regions)} via {', '.join(inside)}" if watch.regions else ""
@@ -214,17 +321,40 @@ class Matcher:
         return result
 
 
+def article_places(watch: PreparedWatch, encoding: ArticleEncoding) -> list[PlaceHit]:
+    """The article's places as one watch sees them, most salient first.
+
+    The watch's own `places` named in the lead (title, lead paragraph or headline) come
+    first, so they decide like lead places; those named only further down come last.
+    """
+    if not watch.places:
+        return encoding.places
+    lead = "\n".join(encoding.passages[: encoding.leads])
+    body = "\n".join(encoding.passages[encoding.leads :])
+    in_lead = [p for p in watch.places if p.pattern.search(lead)]
+    in_body = [p for p in watch.places if p not in in_lead and p.pattern.search(body)]
+    return [
+        *[p.hit(in_lead=True) for p in in_lead],
+        *encoding.places,
+        *[p.hit(in_lead=False) for p in in_body],
+    ]
+
+
 def deciding_places(places: Sequence[PlaceHit]) -> list[PlaceHit]:
     """The places that decide the region gate: the lead's places in the article's main country.
 
     ``places`` come most salient first (see ``Gazetteer.find_places``), so the main country
-    is that of the first one. Without any place in the lead, the body's places decide.
+    is that of the first one. Without any place in the lead, the body's places decide; when
+    the lead names only the country ("attacks in southwest Pakistan"), the body's places in
+    that country count too: they say where in it.
     """
     if not places:
         return []
     main = places[0].country
     lead = [p for p in places if p.in_lead and p.country == main]
-    return lead or [p for p in places if p.country == main]
+    if lead and any(p.admin1 is not None for p in lead):
+        return lead
+    return lead + [p for p in places if p.country == main and not p.in_lead]
 
 
 def region_evidence(

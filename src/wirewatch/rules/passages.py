@@ -1,11 +1,12 @@
 """Split an article into the passages that are encoded and scored.
 
 Passage 0 is the lead: the title plus the first ``LEAD_PARAGRAPHS`` paragraphs, cut to
-``LEAD_MAX_WORDS`` words. Passage 1 is the headline alone (when there is one and it is not
-the whole lead): a headline says what the article is about in the fewest words, and inside
-the lead it can be drowned by the paragraphs. The rest of the text follows in windows of about
-``PASSAGE_WORDS`` words, aligned on sentence ends and overlapping by about
-``PASSAGE_OVERLAP_WORDS`` words, up to ``MAX_PASSAGES`` passages in all.
+``LEAD_MAX_WORDS`` words, where news writing says what happened and where. Passage 1 is the
+headline alone (when there is one and it is not the whole lead). Then come the sentences of
+the text, one passage each (a sentence longer than ``SENTENCE_MAX_WORDS`` is cut into
+pieces), up to ``MAX_PASSAGES`` passages in all. A fact stated once, in one sentence deep in
+the text ("mobile internet was suspended in several districts"), is then scored on its own
+instead of being averaged away inside a long window.
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ def split_passages(
     *,
     lead_paragraphs: int = defaults.LEAD_PARAGRAPHS,
     lead_words: int = defaults.LEAD_MAX_WORDS,
-    window_words: int = defaults.PASSAGE_WORDS,
-    overlap_words: int = defaults.PASSAGE_OVERLAP_WORDS,
+    sentence_words: int = defaults.SENTENCE_MAX_WORDS,
     max_passages: int = defaults.MAX_PASSAGES,
 ) -> list[str]:
-    """The lead, the headline, then sentence-aligned windows over the rest; never empty."""
+    """The lead, the headline, then the text's sentences; never empty."""
     paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
     lead = " ".join([title.strip(), *paragraphs[:lead_paragraphs]]).split()
-    rest = lead[lead_words:] + " ".join(paragraphs[lead_paragraphs:]).split()
     passages = [" ".join(lead[:lead_words])]
     headline = " ".join(title.split()[:lead_words])
     if headline and headline != passages[0] and max_passages > 1:
         passages.append(headline)
-    if rest and max_passages > len(passages):
-        sentences = _sentences(" ".join(rest), window_words)
-        passages += _windows(sentences, window_words, overlap_words)[: max_passages - len(passages)]
+    for paragraph in paragraphs:
+        for sentence in sentences(paragraph, sentence_words):
+            if len(passages) >= max_passages:
+                return passages
+            passages.append(sentence)
     return passages
 
 
@@ -47,30 +48,10 @@ def lead_count(title: str, passages: list[str], lead_words: int = defaults.LEAD_
     return 2 if headline and passages[1:2] == [headline] and passages[0] != headline else 1
 
 
-def _sentences(text: str, limit: int) -> list[list[str]]:
-    """Sentences as word lists; a sentence longer than ``limit`` words is cut into pieces."""
-    out: list[list[str]] = []
-    for sentence in _SENTENCE_END.split(text):
+def sentences(paragraph: str, limit: int) -> list[str]:
+    """The paragraph's sentences; one longer than ``limit`` words is cut into pieces."""
+    out: list[str] = []
+    for sentence in _SENTENCE_END.split(paragraph):
         words = sentence.split()
-        out += [words[i : i + limit] for i in range(0, len(words), limit)]
+        out += [" ".join(words[i : i + limit]) for i in range(0, len(words), limit)]
     return out
-
-
-def _windows(sentences: list[list[str]], limit: int, overlap: int) -> list[str]:
-    """Greedy windows of whole sentences; each next window restarts a few sentences back."""
-    windows: list[str] = []
-    start = 0
-    while start < len(sentences):
-        end, size = start, 0
-        while end < len(sentences) and size + len(sentences[end]) <= limit:
-            size += len(sentences[end])
-            end += 1
-        windows.append(" ".join(w for s in sentences[start:end] for w in s))
-        if end >= len(sentences):
-            break
-        back, carried = end, 0
-        while back - 1 > start and carried + len(sentences[back - 1]) <= overlap:
-            back -= 1
-            carried += len(sentences[back])
-        start = back
-    return windows

@@ -1,0 +1,431 @@
+"""Crawler throughput and memory against a bare aiohttp GET loop, measured in the same run.
+
+    python -m benchmarks.crawl [--outlets 2000] [--repeat 3] [--rounds 3] [--rss-outlets 10000]
+
+A simulator in its own process serves one RSS 2.0 feed per outlet (50 items, about 60 KB)
+on many ports of 127.0.0.1, so that every outlet is a host of its own for the per-host
+limits, as it would be on the internet. Feeds answer 304 to a matching If-None-Match.
+
+Each measurement runs in a fresh process of its own, bare loop and crawler alternating:
+- bare: one `aiohttp.ClientSession`, `TCPConnector(limit=concurrency)`, as many workers,
+  GET every feed once per round with its last ETag and read the body; nothing else.
+- crawler: `CrawlScheduler.run_once` over `Poller` + `Fetcher` + the SQLite `Store`, the
+  crawler config's defaults (`per_host_delay` excepted, see below), `fetch_articles: false`,
+  and a result callback that marks the returned entries seen, as the pipeline does.
+Both first poll every outlet twice untimed (the crawler's backfill rule applies, the
+articles of the first poll are stored and its ETags settle), then run `--rounds` timed
+rounds. Before each round the simulator updates outlets:
+- "mostly 304": a tenth of the outlets publish one new item (the rest answer 304);
+- "full parsing": every outlet replaces all 50 items, so every poll parses a whole feed.
+`per_host_delay` is 1 ms instead of 0.5 s: a round revisits each host sooner than 0.5 s
+would allow, and politeness is not what is measured; the delay's code path still runs.
+
+Memory: one more process configures `--rss-outlets` outlets (scheduler jobs for all of
+them, model not loaded), lets the scheduler poll each once, then reports its peak RSS.
+
+Besides polls/s, each client's CPU time per 1,000 polls is printed. Where the client is
+the bottleneck (a quiet machine: the simulator has the other core) the rate ratio follows
+the CPU ratio; where the simulator or other load is, the two rates come closer together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ITEMS = 50
+WARM_UP_ROUNDS = 2
+CONTROL = "/control"
+HOST = "127.0.0.1"
+MOSTLY_304, FULL = "mostly304", "full"
+
+
+# ---- the simulator (its own process) ----------------------------------------------------
+
+
+def _item_xml(n: int, published: datetime, link_base: str) -> str:
+    paragraph = (
+        f"Officials said attackers struck {n % 7 + 2} security posts at once before dawn, "
+        "and the provincial government ordered an inquiry into the security lapse. "
+    )
+    return (
+        f"<item><title>Gunmen attack checkpoints in district {n % 97}, report {n}</title>"
+        f"<link>{link_base}/news/{n}?utm_source=rss&amp;utm_medium=feed</link>"
+        f'<guid isPermaLink="false">urn:bench:item:{n}</guid>'
+        f"<pubDate>{format_datetime(published)}</pubDate>"
+        "<dc:creator>Staff Reporter</dc:creator><category>Pakistan</category>"
+        "<category>Security</category>"
+        f"<description>&lt;p&gt;{paragraph * 4}&lt;/p&gt;&lt;p&gt;{paragraph * 2}&lt;/p&gt;"
+        "</description>"
+        f'<media:content url="{link_base}/img/{n}.jpg" medium="image" width="800"/>'
+        "</item>\n"
+    )
+
+
+class Simulator:
+    """Feed bodies depend on the outlet's version only, so 10,000 outlets share a few."""
+
+    def __init__(self, outlets: int, link_base: str) -> None:
+        self.versions = [ITEMS] * outlets
+        self.link_base = link_base
+        self.started = datetime.now(UTC).replace(microsecond=0)
+        self.body = lru_cache(maxsize=256)(self._body)
+
+    def _body(self, version: int) -> bytes:
+        items = "".join(
+            _item_xml(n, self.started + timedelta(minutes=n), self.link_base)
+            for n in range(version, version - ITEMS, -1)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+            "<title>Bench Outlet</title><link>http://127.0.0.1/</link>"
+            "<description>Latest news</description><ttl>5</ttl>\n"
+            f"{items}</channel></rss>\n"
+        ).encode()
+
+    def advance(self, mode: str, round_no: int) -> None:
+        for i in range(len(self.versions)):
+            if mode == FULL:
+                self.versions[i] += ITEMS
+            elif (i + round_no) % 10 == 0:
+                self.versions[i] += 1
+
+    def reset(self) -> None:
+        self.versions = [ITEMS] * len(self.versions)
+
+
+def _serve(outlets: int, ports: int, ready: Any) -> None:
+    from aiohttp import web
+
+    async def main() -> None:
+        runner: web.AppRunner | None = None
+
+        async def feed(request: web.Request) -> web.Response:
+            index = int(request.match_info["n"])
+            version = sim.versions[index]
+            etag = f'"{index}-{version}"'
+            if request.headers.get("If-None-Match") == etag:
+                return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(
+                body=sim.body(version),
+                headers={"ETag": etag, "Content-Type": "application/rss+xml; charset=utf-8"},
+            )
+
+        async def control(request: web.Request) -> web.Response:
+            command = await request.json()
+            if command.get("reset"):
+                sim.reset()
+            if "round" in command:
+                sim.advance(command["mode"], command["round"])
+            return web.json_response({"ok": True})
+
+        app = web.Application()
+        app.router.add_get("/feed/{n}", feed)
+        app.router.add_post(CONTROL, control)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        bound = []
+        for _ in range(ports):
+            site = web.TCPSite(runner, HOST, 0, backlog=1024)
+            await site.start()
+            bound.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        sim.link_base = f"http://{HOST}:{bound[0]}"
+        ready.send(bound)
+        await asyncio.Event().wait()
+
+    sim = Simulator(outlets, "")
+    asyncio.run(main())
+
+
+@dataclass
+class Server:
+    process: Any
+    ports: list[int]
+
+    def feed_urls(self, outlets: int) -> list[str]:
+        return [f"http://{HOST}:{self.ports[i % len(self.ports)]}/feed/{i}" for i in range(outlets)]
+
+    @property
+    def control_url(self) -> str:
+        return f"http://{HOST}:{self.ports[0]}{CONTROL}"
+
+
+def start_server(outlets: int, ports: int) -> Server:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_serve, args=(outlets, ports, child), daemon=True)
+    process.start()
+    return Server(process, parent.recv())
+
+
+# ---- the clients (a fresh process each) --------------------------------------------------
+
+
+@dataclass
+class Measured:
+    polls: int
+    seconds: float
+    cpu_seconds: float
+    statuses: dict[str, int]
+    peak_rss_mb: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.polls / self.seconds
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+async def _control(session: Any, url: str, **command: Any) -> None:
+    async with session.post(url, json=command) as response:
+        response.raise_for_status()
+
+
+async def _bare(urls: list[str], control_url: str, mode: str, rounds: int, workers: int):
+    import aiohttp
+
+    etags: dict[str, str] = {}
+    statuses: dict[str, int] = {}
+
+    async def get(session: aiohttp.ClientSession, url: str) -> None:
+        headers = {"If-None-Match": etags[url]} if url in etags else {}
+        async with session.get(url, headers=headers) as response:
+            await response.read()
+            if response.status == 200:
+                etags[url] = response.headers["ETag"]
+            statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
+
+    async def sweep(session: aiohttp.ClientSession) -> None:
+        queue = iter(urls)
+
+        async def worker() -> None:
+            for url in queue:
+                await get(session, url)
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    connector = aiohttp.TCPConnector(limit=workers)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await _control(session, control_url, reset=True)
+        for _ in range(WARM_UP_ROUNDS):  # untimed: every ETag known
+            await sweep(session)
+        statuses.clear()
+        seconds, cpu = 0.0, 0.0
+        for round_no in range(rounds):
+            await _control(session, control_url, mode=mode, round=round_no)
+            started, cpu_started = time.perf_counter(), _cpu()
+            await sweep(session)
+            seconds += time.perf_counter() - started
+            cpu += _cpu() - cpu_started
+    return Measured(len(urls) * rounds, seconds, cpu, statuses)
+
+
+def _crawler_config(concurrency: int) -> Any:
+    from wirewatch.config.schema import CrawlerConfig
+
+    return CrawlerConfig(per_host_delay=0.001, concurrency=concurrency)
+
+
+def _outlets(urls: list[str]) -> list[Any]:
+    from wirewatch.config.schema import OutletConfig
+
+    return [
+        OutletConfig(name=f"outlet-{i}", feed=url, fetch_articles=False, interval=300)
+        for i, url in enumerate(urls)
+    ]
+
+
+async def _crawler(urls: list[str], control_url: str, mode: str, rounds: int, workers: int):
+    import aiohttp
+
+    from wirewatch.monitor.fetch import Fetcher
+    from wirewatch.monitor.poller import Poller, PollResult
+    from wirewatch.monitor.scheduler import CrawlScheduler
+    from wirewatch.store import Store
+
+    statuses: dict[str, int] = {}
+    config = _crawler_config(workers)
+    outlets = _outlets(urls)
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "bench.db")
+
+        async def on_result(result: PollResult) -> None:
+            statuses[result.status] = statuses.get(result.status, 0) + 1
+            if result.articles:  # what the pipeline does once it has stored them
+                with store.transaction():
+                    store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
+
+        async with aiohttp.ClientSession() as control, Fetcher(config) as fetcher:
+            scheduler = CrawlScheduler(Poller(fetcher, store, config), on_result)
+            await _control(control, control_url, reset=True)
+            for _ in range(WARM_UP_ROUNDS):  # untimed: first polls, backfill, ETags settle
+                await scheduler.run_once(outlets)
+            statuses.clear()
+            seconds, cpu = 0.0, 0.0
+            for round_no in range(rounds):
+                await _control(control, control_url, mode=mode, round=round_no)
+                started, cpu_started = time.perf_counter(), _cpu()
+                await scheduler.run_once(outlets)
+                seconds += time.perf_counter() - started
+                cpu += _cpu() - cpu_started
+        store.close()
+    return Measured(len(urls) * rounds, seconds, cpu, statuses)
+
+
+async def _memory(urls: list[str], control_url: str, workers: int) -> Measured:
+    """Configure every outlet, let the scheduler poll each once, report the peak RSS."""
+    import aiohttp
+
+    from wirewatch.monitor.fetch import Fetcher
+    from wirewatch.monitor.poller import Poller, PollResult
+    from wirewatch.monitor.scheduler import CrawlScheduler
+    from wirewatch.store import Store
+
+    config = _crawler_config(workers)
+    outlets = _outlets(urls)
+    statuses: dict[str, int] = {}
+    everyone = asyncio.Event()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "bench.db")
+
+        async def on_result(result: PollResult) -> None:
+            statuses[result.status] = statuses.get(result.status, 0) + 1
+            if result.articles:
+                with store.transaction():
+                    store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
+            if sum(statuses.values()) >= len(outlets):
+                everyone.set()
+
+        async with aiohttp.ClientSession() as control, Fetcher(config) as fetcher:
+            await _control(control, control_url, reset=True)
+            scheduler = CrawlScheduler(Poller(fetcher, store, config), on_result)
+            started, cpu_started = time.perf_counter(), _cpu()
+            scheduler.start(outlets)
+            await everyone.wait()
+            seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
+            await scheduler.shutdown()
+        store.close()
+    return Measured(len(outlets), seconds, cpu, statuses, _peak_rss_mb())
+
+
+def _client(kind: str, args: tuple, conn: Any) -> None:
+    runner: Callable[..., Any] = {"bare": _bare, "crawler": _crawler, "memory": _memory}[kind]
+    try:
+        result = asyncio.run(runner(*args))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        raise
+    conn.send(("ok", result))
+
+
+def in_process(kind: str, *args: Any) -> Measured:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_client, args=(kind, args, child))
+    process.start()
+    status, result = parent.recv()
+    process.join()
+    if status != "ok":
+        raise RuntimeError(f"{kind} run failed: {result}")
+    return result
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+
+def _spread(values: list[float], digits: int = 0) -> str:
+    ordered = sorted(values)
+    return "/".join(
+        f"{v:,.{digits}f}" for v in (ordered[0], statistics.median(ordered), ordered[-1])
+    )
+
+
+def _scenario(server: Server, urls: list[str], mode: str, args: argparse.Namespace) -> dict:
+    bare, crawler = [], []
+    for _ in range(args.repeat):
+        common = (urls, server.control_url, mode, args.rounds, args.concurrency)
+        bare.append(in_process("bare", *common))
+        crawler.append(in_process("crawler", *common))
+    ratios = [c.rate / b.rate for b, c in zip(bare, crawler, strict=True)]
+    return {"bare": bare, "crawler": crawler, "ratios": ratios}
+
+
+def _print_scenario(title: str, result: dict) -> None:
+    bare, crawler, ratios = result["bare"], result["crawler"], result["ratios"]
+    print(f"\n{title}")
+    print(f"  bare aiohttp loop   polls/s {_spread([m.rate for m in bare])}")
+    print(f"  crawler             polls/s {_spread([m.rate for m in crawler])}")
+    print(f"  ratio crawler/bare  {_spread([100 * r for r in ratios])} %")
+    for name, runs in (("bare", bare), ("crawler", crawler)):
+        cpu = [1000 * m.cpu_seconds / m.polls * 1000 for m in runs]
+        print(f"  {name:8} CPU per 1,000 polls {_spread(cpu)} ms; answers {runs[-1].statuses}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--outlets", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per scenario")
+    parser.add_argument("--rss-outlets", type=int, default=10_000, help="0: skip")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--ports", type=int, default=2000, help="simulator ports (hosts)")
+    parser.add_argument("--skip-full", action="store_true", help="no full-parsing scenario")
+    args = parser.parse_args(argv)
+
+    biggest = max(args.outlets, args.rss_outlets)
+    server = start_server(biggest, min(args.ports, biggest))
+    try:
+        print(
+            f"crawl benchmark: {args.outlets} outlets, {len(server.ports)} simulator ports, "
+            f"{args.rounds} timed rounds x {args.repeat} repetitions, "
+            f"concurrency {args.concurrency}, cpu count {os.cpu_count()}, "
+            f"Python {sys.version.split()[0]}"
+        )
+        urls = server.feed_urls(args.outlets)
+        mostly = _scenario(server, urls, MOSTLY_304, args)
+        _print_scenario(
+            "90 % answer 304 (a tenth of the outlets publish one item per round)", mostly
+        )
+        if not args.skip_full:
+            full = _scenario(server, urls, FULL, args)
+            _print_scenario("full parsing (every feed all new every round)", full)
+        if args.rss_outlets:
+            memory = in_process(
+                "memory", server.feed_urls(args.rss_outlets), server.control_url, args.concurrency
+            )
+            print(
+                f"\nmemory: {args.rss_outlets:,} outlets configured and each polled once in "
+                f"{memory.seconds:.1f} s ({memory.statuses}): peak RSS {memory.peak_rss_mb:.0f} MB "
+                "(goal <= 300 MB)"
+            )
+    finally:
+        server.process.terminate()
+        server.process.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Word-level evidence next to the embeddings: stems and stop words.
+
+Sentence embeddings of a small model barely tell "the internet ban was imposed" from "the
+internet ban was lifted". The words do: an exclude phrase's *distinguishing words*
+(rules/similarity.py) found in a headline are evidence for the exclusion (see
+``Matcher._lead_exclusion``). Everything is derived from the watch's own text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_STEMMER = snowballstemmer.stemmer("english")
+MIN_WORD_LENGTH = 3
+
+
+def is_stop_word(word: str) -> bool:
+    return word.lower() in ENGLISH_STOP_WORDS
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word.lower().strip("'’-"))
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """Stems of the words that carry meaning: no stop words, no words under three letters."""
+    words = (w.strip("'’-") for w in _WORD.findall(text))
+    return frozenset(stem(w) for w in words if len(w) >= MIN_WORD_LENGTH and not is_stop_word(w))
+
+
+def stems_of_all(texts: list[str]) -> frozenset[str]:
+    return frozenset().union(*(content_stems(t) for t in texts))
