@@ -5,11 +5,12 @@
 
 A simulator in its own process serves one RSS 2.0 feed per outlet on `--ports` ports of
 127.0.0.1 (so that outlets spread over many "hosts" for the per-host limits, as on the
-internet), answers conditional requests with 304, and publishes new items at
-`--articles-per-minute` in all, each with an article page (about one in ten a report
-of coordinated attacks or an internet shutdown, the rest ordinary news). Alerts go to a
-webhook on the simulator. Outlets are polled every `--interval` seconds (default 10 s,
-the shortest the config allows: 30x faster than the default 5 min).
+internet) and answers conditional requests with 304. Each feed starts with one two-day-old
+item, which the crawler's backfill rule records without matching (no start-up burst);
+new items appear at `--articles-per-minute` in all, each with an article page (about one
+in ten a report of coordinated attacks or an internet shutdown, the rest ordinary news).
+Alerts go to a webhook on the simulator. Outlets are polled every `--interval` seconds
+(default 10 s, the shortest the config allows: 30x faster than the default 5 min).
 
 The service is the real `wirewatch --log-format json run` process, model and all. Every
 `--sample-s` seconds the benchmark reads its RSS and open file descriptors from /proc
@@ -54,6 +55,7 @@ FEED_ITEMS = 20
 GOAL_RSS_GROWTH = 0.05
 GOAL_LAG_P99_S = 0.100
 FD_NOISE = 3  # connections in flight come and go: a difference this small is no growth
+OLD_ITEM_AGE_S = 2 * 86400.0  # each feed starts with one item this old
 RELEVANT_EVERY = 10  # one published item in this many is a report the watches should catch
 
 ORDINARY = [
@@ -88,14 +90,21 @@ class Simulation:
         mean = self.outlets * 60.0 / self.articles_per_minute
         return mean * (0.5 + (outlet * 7919 % 1000) / 1000)
 
+    def offset(self, outlet: int) -> float:
+        """When (after the start) this outlet publishes its first new item."""
+        return (outlet * 104729 % 1000) / 1000 * self.period(outlet)
+
     def latest(self, outlet: int, now: float) -> int:
-        """Number of the newest item of `outlet` at `now` (item 0 exists from the start)."""
-        phase = (outlet * 104729 % 1000) / 1000 * self.period(outlet)
-        return max(0, math.floor((now - self.started + phase) / self.period(outlet)))
+        """Number of the newest item of `outlet` at `now`. Item 0 is two days old when the
+        simulation starts (the crawler's backfill rule records it unmatched: no start-up
+        burst), items 1, 2, ... appear every `period` from `offset` on."""
+        since = now - self.started - self.offset(outlet)
+        return 0 if since < 0 else 1 + math.floor(since / self.period(outlet))
 
     def published(self, outlet: int, item: int) -> datetime:
-        phase = (outlet * 104729 % 1000) / 1000 * self.period(outlet)
-        moment = self.started - phase + item * self.period(outlet)
+        if item == 0:
+            return datetime.fromtimestamp(self.started - OLD_ITEM_AGE_S, UTC)
+        moment = self.started + self.offset(outlet) + (item - 1) * self.period(outlet)
         return datetime.fromtimestamp(moment, UTC)
 
     def port(self, outlet: int) -> int:

@@ -467,7 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
         "in the regions you watch, once per story.",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="default: info (warning for `demo`, which prints its own account of events)",
     )
     parser.add_argument(
         "--log-format",
@@ -569,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level, args.log_format)
+    level = args.log_level or ("warning" if args.command == "demo" else "info")
+    setup_logging(level, args.log_format)
     return args.handler(args)
 
 

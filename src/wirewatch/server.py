@@ -7,11 +7,13 @@ poll, the event loop's lag, the outbox depth and each failing notifier's last er
 answer at all means the process and its event loop are alive.
 
 `/metrics` brings the gauges that are computed rather than counted (outbox depth, 304
-ratio, last-poll age, failing notifiers) up to date, then renders the service's registry.
+ratio, last-poll age, failing notifiers) up to date, then renders the service's registry
+in a worker thread (with a thousand outlets that takes long enough to stall polling).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from typing import TYPE_CHECKING, Any
@@ -67,18 +69,25 @@ def health(service: Service) -> tuple[bool, dict[str, Any]]:
 
 
 def refresh_gauges(service: Service) -> None:
-    """Set the metrics that are read from state at scrape time."""
+    """Set the metrics read from the service's state at scrape time (on the event loop)."""
     metrics = service.metrics
     delivery = getattr(service, "delivery", None)
     if delivery is not None and store_reachable(service):
         metrics.outbox_depth.set(delivery.pending())
+        metrics.outbox_dead.set(delivery.dead())
         for name in delivery.notifiers:
             metrics.notifier_failing.labels(name).set(1 if name in delivery.last_errors else 0)
+    age = last_poll_age(service)
+    metrics.last_poll_age.set(math.nan if age is None else age)
+
+
+def render(service: Service) -> bytes:
+    """The Prometheus page; reads metrics only, so it may run in a worker thread."""
+    metrics = service.metrics
     polls = metrics.poll_totals()
     total = sum(polls.values())
     metrics.not_modified_ratio.set(polls.get("not_modified", 0.0) / total if total else 0.0)
-    age = last_poll_age(service)
-    metrics.last_poll_age.set(math.nan if age is None else age)
+    return generate_latest(metrics.registry)
 
 
 def build_app(service: Service) -> web.Application:
@@ -87,8 +96,9 @@ def build_app(service: Service) -> web.Application:
         return web.json_response(report, status=200 if ready else 503)
 
     async def metrics(_request: web.Request) -> web.Response:
-        refresh_gauges(service)
-        body = generate_latest(service.metrics.registry)
+        refresh_gauges(service)  # reads the store: on the loop, where its connection lives
+        # Thousands of per-outlet series take a while to render: not on the event loop.
+        body = await asyncio.to_thread(render, service)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application()

@@ -17,11 +17,13 @@ from collections.abc import Iterable, MutableSequence
 from dataclasses import dataclass, field
 
 from wirewatch import defaults
+from wirewatch.batching import Batcher
 from wirewatch.config.schema import Config
 from wirewatch.delivery import DeliveryWorker
 from wirewatch.digest import DigestScheduler, DigestSender
 from wirewatch.logs import register_secrets
 from wirewatch.metrics import Metrics
+from wirewatch.models import Article
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
 from wirewatch.monitor.scheduler import CrawlScheduler
@@ -78,6 +80,7 @@ class Service:
         self.report = CycleReport()
         self._tasks: list[asyncio.Task] = []
         self._processing = asyncio.Lock()
+        self.batcher: Batcher[Article, ArticleOutcome] = Batcher(self._process_batch)
         self._reloading = asyncio.Lock()
         self.metrics = Metrics()
         self.last_successful_poll: float | None = None  # time.monotonic()
@@ -162,12 +165,16 @@ class Service:
             self.last_successful_poll = time.monotonic()
         if not result.articles:
             return
-        async with self._processing:  # one batch at a time: story assignment is sequential
-            with self.metrics.match_seconds.time():
-                outcomes = await self.pipeline.process(result.articles)
+        outcomes = await self.batcher.submit(result.articles)
         self.report.outcomes.extend(outcomes)
         self._count_outcomes(outcomes)
         self.delivery.wake()
+
+    async def _process_batch(self, articles: list[Article]) -> list[ArticleOutcome]:
+        """One batch at a time: story assignment is sequential, and reload swaps in between."""
+        async with self._processing:
+            with self.metrics.match_seconds.time():
+                return await self.pipeline.process(articles)
 
     def _count_outcomes(self, outcomes: list[ArticleOutcome]) -> None:
         watches = {w.name: w for w in self.config.watches}
@@ -295,8 +302,10 @@ class Service:
         self, new: Config, notifiers: dict[str, Notifier], digests: dict[str, EmailDigestNotifier]
     ) -> None:
         self._retire(self.notifiers.values())
+        changed = [n for n, notifier in notifiers.items() if self.notifiers.get(n) is not notifier]
         self.notifiers = notifiers
         self.delivery.notifiers = dict(notifiers)
+        self.delivery.retry_now(changed)  # a fixed token or URL is tried at once
         for name in list(self.delivery.last_errors):
             if name not in notifiers:
                 del self.delivery.last_errors[name]

@@ -67,13 +67,18 @@ PUBLICATION = (
     "submarine-cable-fault-slows-internet",
 )
 FIRST_SERVED = 3
-PHASES = {  # where a kill lands, and how often it is chosen
-    "startup": 0.15,  # imports, store open, model load
-    "polling": 0.25,  # feeds, pages, extraction, matching of a newly published article
-    "story": 0.2,  # just after a batch committed its stories and alerts: delivery starts
-    "delivery": 0.2,  # just after an alert went out: the next one is on its way
-    "idle": 0.2,  # some time after the first polls
+# Where a kill lands, and how often it is chosen: in a life that has a new article to
+# work on, and in one that has not.
+BUSY = {
+    "polling": 0.4,  # feed and page fetched, text being extracted and matched
+    "story": 0.3,  # just after a batch committed its stories and alerts: delivery starts
+    "delivery": 0.3,  # just after an alert went out: the next one may be on its way
 }
+QUIET = {
+    "startup": 0.5,  # store open and recovery, migrations, server, first polls
+    "idle": 0.5,  # some time after the first polls (left-over deliveries, 304s)
+}
+EVENT_WAIT_S = 6.0  # a phase whose event does not come by then counts as idle
 
 
 def config_text(site: DemoSite, slack: SlackApiServer, db: Path) -> str:
@@ -173,8 +178,11 @@ class Run:
     async def kill_at_random_moment(self) -> None:
         proc = await self.next_service()
         started = asyncio.get_running_loop().time()
-        published = self.publish_next() if self.rng.random() < 0.8 else None
-        phase = self.rng.choices(list(PHASES), weights=list(PHASES.values()))[0]
+        lives_left = self.to_spawn + len(self.waiting)  # the lives after this one
+        chance = len(self.held) / max(lives_left, 1)  # the news spread over the lives
+        published = self.publish_next() if self.rng.random() < chance else None
+        phases = BUSY if published else QUIET
+        phase = self.rng.choices(list(phases), weights=list(phases.values()))[0]
         try:
             landed = await self._wait_for_phase(proc, phase, published)
         finally:
@@ -198,11 +206,13 @@ class Run:
                 await asyncio.sleep(rng.uniform(0.0, 0.4))
             elif phase == "story":
                 await proc.wait_for(
-                    lambda e: str(e.get("event")).startswith("story."), after=ready, within=8
+                    lambda e: str(e.get("event")).startswith("story."),
+                    after=ready,
+                    within=EVENT_WAIT_S,
                 )
                 await asyncio.sleep(rng.uniform(0.0, 0.03))
             elif phase == "delivery":
-                await proc.wait_for("alert.delivered", after=ready, within=8)
+                await proc.wait_for("alert.delivered", after=ready, within=EVENT_WAIT_S)
                 await asyncio.sleep(rng.uniform(0.0, 0.02))
             else:
                 await asyncio.sleep(rng.uniform(0.0, 4.0))
@@ -215,7 +225,7 @@ class Run:
         path = self.site.article_url(article).removeprefix(self.site.base_url)
         await eventually(
             lambda: any(r.path == path for r in self.site.requests),
-            within=8,
+            within=EVENT_WAIT_S,
             what=f"a request for {path}",
         )
 

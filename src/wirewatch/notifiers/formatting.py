@@ -32,8 +32,10 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Collapse all whitespace (newlines included) to single spaces."""
-    return _SPACES.sub(" ", text).strip()
+    """One line of plain text: whitespace (newlines included) collapsed to single spaces,
+    control characters and direction overrides (which can make a headline read backwards)
+    dropped. Every notifier passes article text through here."""
+    return terminal_safe(_SPACES.sub(" ", text)).strip()
 
 
 def slack_link(

@@ -223,7 +223,8 @@ class Matcher:
         self, articles: Sequence[Article]
     ) -> list[tuple[ArticleEncoding, list[WatchMatch]]]:
         encodings = await self.encode_articles(articles)
-        return [(enc, self.match(a, enc)) for a, enc in zip(articles, encodings, strict=True)]
+        pairs = list(zip(articles, encodings, strict=True))
+        return await asyncio.to_thread(lambda: [(enc, self.match(a, enc)) for a, enc in pairs])
 
     # ---- deciding -------------------------------------------------------------------------
     def match(self, article: Article, encoding: ArticleEncoding) -> list[WatchMatch]:
