@@ -82,25 +82,33 @@ def test_backtest_writes_one_contract_line_per_article_in_input_order(tmp_path):
         "struck at least ten towns across Balochistan at once. Mobile internet was suspended in "
         "several districts of the province after the attacks."
     )
+    bla = {"labels": {"coordinated_attack": True}, "country": "PK", "admin1": "Balochistan"}
     items = [
         {"id": "late-copy", "title": "Militants hit ten Balochistan towns in coordinated raids",
          "text": attack.replace("officials said", "police said"), "published": "2026-01-31T09:00Z",
-         "outlet": "global-wire", "event_id": "bla"},
+         "outlet": "global-wire", "event_id": "bla", **bla},
         {"id": "first", "title": "BLA claims simultaneous attacks across Balochistan",
          "text": attack, "published": "2026-01-31T06:00:00Z", "outlet": "dawn",
-         "event_id": "bla"},
+         "event_id": "bla", **bla},
         {"id": "sport", "title": "Quetta Gladiators win the final in Karachi",
          "text": "The cricket side beat Karachi Kings by six wickets in front of a full stadium.",
-         "published": "2026-01-31", "outlet": "sport-desk", "extra": "ignored"},
+         "published": "2026-01-31", "outlet": "sport-desk", "extra": "ignored",
+         "labels": {"coordinated_attack": False}},
+        {"id": "vague", "title": "Officials review security in Quetta",
+         "text": "Provincial officials met in Quetta on Monday to review the budget.",
+         "published": "2026-02-02", "outlet": "dawn", **bla},  # labeled, but says nothing
     ]  # fmt: skip
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(i) + "\n" for i in items))
     out = tmp_path / "out.jsonl"
 
-    result = wirewatch("backtest", "-c", str(config), str(corpus), "--out", str(out))
+    result = wirewatch(
+        "backtest", "-c", str(config), str(corpus), "--out", str(out),
+        "--labels", "balochistan-attacks=coordinated_attack@Balochistan",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [line["id"] for line in lines] == ["late-copy", "first", "sport"]
+    assert [line["id"] for line in lines] == ["late-copy", "first", "sport", "vague"]
     assert lines[2]["matches"] == []
     first = {m["watch"]: m for m in lines[1]["matches"]}
     late = {m["watch"]: m for m in lines[0]["matches"]}
@@ -112,6 +120,10 @@ def test_backtest_writes_one_contract_line_per_article_in_input_order(tmp_path):
         assert late[watch]["story"] == match["story"] and late[watch]["new_story"] is False
     assert first["balochistan-attacks"]["regions"] == ["Balochistan"]
     assert "balochistan-attacks" in result.stdout  # the summary table
+    # Scored against the labels: two found, the labeled-but-empty item listed as missed.
+    report = next(line for line in result.stdout.splitlines() if "= coordinated_attack@" in line)
+    assert report.split()[-6:] == ["1.00", "0.67", "0.80", "2", "0", "1"], report
+    assert "balochistan-attacks: missed vague" in result.stdout
 
 
 def test_backtest_rejects_a_corpus_line_without_required_fields(tmp_path):

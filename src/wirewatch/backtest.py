@@ -281,12 +281,15 @@ def print_label_reports(
     reports: Sequence[LabelReport], items: Sequence[dict[str, Any]], out: TextIO
 ) -> None:
     titles = {str(item["id"]): str(item["title"]) for item in items}
-    out.write("\nwatch vs labels                      precision  recall  F1     TP  FP  FN\n")
-    for r in reports:
-        target = f"{r.spec.label}@{r.spec.region}" if r.spec.region else r.spec.label
-        name = f"{r.spec.watch} = {target}"
+    names = [
+        f"{r.spec.watch} = {r.spec.label}" + (f"@{r.spec.region}" if r.spec.region else "")
+        for r in reports
+    ]
+    width = max([len("watch vs labels"), *map(len, names)])
+    out.write(f"\n{'watch vs labels':{width}}  precision  recall  F1     TP  FP  FN\n")
+    for r, name in zip(reports, names, strict=True):
         out.write(
-            f"{name:36} {r.precision:9.2f}  {r.recall:6.2f}  {r.f1:.2f}  "
+            f"{name:{width}} {r.precision:10.2f}  {r.recall:6.2f}  {r.f1:.2f}  "
             f"{len(r.true_positives):3} {len(r.false_positives):3} {len(r.false_negatives):3}\n"
         )
     for r in reports:
