@@ -8,7 +8,11 @@ the watch's story window from the article's time) when
   centroid drifts away from any one report: a report close to one member still belongs),
   and the places they name are compatible (they share one, or one of them names none), or
 - it is a little less close but names, in its lead, a town that a member named in its lead
-  (two reports of an attack "in Mach" on one day are one attack).
+  (two reports of an attack "in Mach" on one day are one attack), or
+- it is a little less close, comes within a day of the story's last report, its places are
+  compatible and its lead names no town other than the story's (two reports the same day of
+  "mobile data cut in Pakistan" and "PTA: internet suspended indefinitely" are one shutdown;
+  attacks the same day in Turbat and in Zhob stay two stories).
 
 Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import numpy as np
@@ -32,7 +36,7 @@ FINGERPRINT_SCHEME = "affine32"  # stored sketches are uint32; a scheme change n
 SHINGLE_WORDS = 4
 _WORD = re.compile(r"\w+")
 
-JoinReason = Literal["new", "same_text", "similar", "same_place"]
+JoinReason = Literal["new", "same_text", "similar", "same_place", "same_day"]
 
 
 class StoryWatch(Protocol):
@@ -90,11 +94,13 @@ class StoryAssigner:
         *,
         similarity: float = defaults.STORY_SIMILARITY,
         same_place: float = defaults.STORY_SIMILARITY_SAME_PLACE,
+        same_day: float = defaults.STORY_SIMILARITY_SAME_DAY,
         same_text: float = defaults.SYNDICATED_JACCARD,
     ) -> None:
         self.store = store
         self.similarity = similarity
         self.same_place = same_place
+        self.same_day = same_day
         self.same_text = same_text
 
     def assign(
@@ -106,7 +112,12 @@ class StoryAssigner:
         towns = lead_towns(encoding)
         since = article.published - timedelta(seconds=watch.story_window)
         best = self._best_story(
-            self.store.open_stories(watch.name, since), encoding, places, towns, sketch
+            self.store.open_stories(watch.name, since),
+            encoding,
+            places,
+            towns,
+            sketch,
+            article.published,
         )
         source = Source(
             article_id=article.id,
@@ -150,6 +161,7 @@ class StoryAssigner:
         places: list[str],
         towns: list[str],
         sketch: MinHash,
+        published: datetime,
     ) -> tuple[OpenStory, JoinReason, float] | None:
         best: tuple[OpenStory, JoinReason, float] | None = None
         for story in stories:
@@ -157,7 +169,7 @@ class StoryAssigner:
             if copy >= self.same_text:
                 return story, "same_text", copy
             similarity = story_similarity(story, encoding.lead_vector)
-            reason = self._join_reason(story, similarity, places, towns)
+            reason = self._join_reason(story, similarity, places, towns, published)
             if reason is None:
                 continue
             if best is None or similarity > best[2]:
@@ -165,13 +177,25 @@ class StoryAssigner:
         return best
 
     def _join_reason(
-        self, story: OpenStory, similarity: float, places: list[str], towns: list[str]
+        self,
+        story: OpenStory,
+        similarity: float,
+        places: list[str],
+        towns: list[str],
+        published: datetime,
     ) -> JoinReason | None:
         """Why an article this close to `story` belongs to it (None: it does not)."""
-        if similarity >= self.similarity and _places_compatible(places, story.places):
+        compatible = _places_compatible(places, story.places)
+        if similarity >= self.similarity and compatible:
             return "similar"
         if similarity >= self.same_place and set(towns) & story.lead_places:
             return "same_place"
+        close_in_time = abs(published - story.last_seen) <= timedelta(
+            seconds=defaults.STORY_SAME_DAY_S
+        )
+        other_town = bool(towns) and bool(story.lead_places) and not set(towns) & story.lead_places
+        if close_in_time and similarity >= self.same_day and compatible and not other_town:
+            return "same_day"
         return None
 
 

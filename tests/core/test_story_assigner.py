@@ -30,9 +30,17 @@ def town(name: str, in_lead: bool = True) -> PlaceHit:
 PROVINCE = PlaceHit("Balochistan", "Balochistan", "PK", "Balochistan", True)
 
 
-def report(store: Store, assigner: StoryAssigner, n: int, angle: float, *places: PlaceHit):
+def report(
+    store: Store,
+    assigner: StoryAssigner,
+    n: int,
+    angle: float,
+    *places: PlaceHit,
+    after: timedelta | None = None,
+):
     text = f"report number {n} " + " ".join(f"word{n}x{i}" for i in range(40))
-    article = Article(f"a-{n}", f"outlet-{n}", f"title {n}", text, T0 + timedelta(minutes=n))
+    published = T0 + (after if after is not None else timedelta(minutes=n))
+    article = Article(f"a-{n}", f"outlet-{n}", f"title {n}", text, published)
     encoding = ArticleEncoding(["lead"], direction(angle)[None, :], list(places))
     match = WatchMatch("w", True, 0.7, 0.45, "evidence", regions=["Balochistan"])
     store.add_article(article, f"hash-{n}")
@@ -65,11 +73,30 @@ def test_close_enough_to_one_member_joins_even_when_the_centroid_drifted(store):
     ],
 )
 def test_a_shared_lead_town_lowers_the_bar_a_little(store, second_place, joins):
-    assigner = StoryAssigner(store, similarity=0.6, same_place=0.5)
+    assigner = StoryAssigner(store, similarity=0.6, same_place=0.5, same_day=1.01)
     first = report(store, assigner, 1, 0, town("Mach"), PROVINCE)
     second = report(store, assigner, 2, 57, second_place)  # cos 57° = 0.54
     assert (second.story_id == first.story_id) is joins
     assert second.joined_by == ("same_place" if joins else "new")
+
+
+@pytest.mark.parametrize(
+    ("second_place", "after", "joins"),
+    [
+        (PROVINCE, timedelta(hours=5), True),  # same day, same province, no town named
+        (town("Mach", in_lead=False), timedelta(hours=20), True),  # the story's town, further down
+        (PROVINCE, timedelta(hours=30), False),  # more than a day after the last report
+        (town("Turbat"), timedelta(hours=5), False),  # same day, but another town in the lead
+    ],
+)
+def test_a_report_the_same_day_joins_at_a_lower_bar_unless_it_says_elsewhere(
+    store, second_place, after, joins
+):
+    assigner = StoryAssigner(store, similarity=0.6, same_place=0.5, same_day=0.45)
+    first = report(store, assigner, 1, 0, town("Mach"), PROVINCE, after=timedelta(0))
+    second = report(store, assigner, 2, 61, second_place, after=after)  # cos 61° = 0.48
+    assert (second.story_id == first.story_id) is joins
+    assert second.joined_by == ("same_day" if joins else "new")
 
 
 def test_different_towns_do_not_split_reports_that_are_close(store):
