@@ -116,3 +116,16 @@ def test_a_copy_joins_whatever_its_vector_says(store):
     match = WatchMatch("w", True, 0.7, 0.45, "evidence")
     copy = assigner.assign(WATCH, article, encoding, match)
     assert copy.story_id == first.story_id and copy.joined_by == "same_text"
+
+
+def test_copy_similarity_is_minhash_jaccard_read_from_the_stored_bytes():
+    from wirewatch.stories import copy_similarity, fingerprint
+
+    base = " ".join(f"word{i}" for i in range(200))
+    original = fingerprint(base)
+    edited = fingerprint(base.replace("word7 ", "changed ").replace("word90 ", ""))
+    other = fingerprint(" ".join(f"other{i}" for i in range(200)))
+    stored = [s.hashvalues.astype(np.uint32).tobytes() for s in (other, edited)]
+    assert copy_similarity(original, stored) == pytest.approx(original.jaccard(edited))
+    assert copy_similarity(original, stored) > 0.8 > copy_similarity(original, stored[:1])
+    assert copy_similarity(original, []) == 0.0
