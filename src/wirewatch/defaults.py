@@ -101,6 +101,12 @@ EXCLUDE_MARGIN = 0.06  # the lead is excluded when an exclude phrase is this muc
 EXCLUDE_WORD_MARGIN = 0.08  # ... or nearly as close and the headline uses its distinguishing words
 DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
+# A one-word name that is also an English word ("Tank", "Hit", "Split") is sure without the
+# article's country only for a world city; a town under GAZETTEER_MIN_POPULATION never counts.
+GAZETTEER_COMMON_WORD_MIN_POPULATION = 1_000_000
+# A one-word name that is part of a longer capitalised name ("Mir Ali", "Ali Amin Gandapur",
+# "Gwadar Port") is a town only from this size (and in a country the article names).
+GAZETTEER_JOINED_MIN_POPULATION = 100_000
 EVIDENCE_MAX_CHARS = 400
 
 # config (added by the config package; values the YAML schema falls back on)

@@ -155,13 +155,6 @@ DEMONYMS: dict[str, str] = {
     "nepalese": "NP",
 }
 
-# A one-word name that is also an English word ("Tank", "Hit", "Split") is sure without the
-# article's country only for a world city; a town under GAZETTEER_MIN_POPULATION never counts.
-COMMON_WORD_MIN_POPULATION = 1_000_000
-# A one-word name that is part of a longer capitalised name ("Mir Ali", "Ali Amin Gandapur",
-# "Gwadar Port") is a town only from this size (and in a country the article names).
-JOINED_MIN_POPULATION = 100_000
-
 
 def _data_lines(name: str) -> list[str]:
     """Non-comment lines of a file in ``rules/data``."""
@@ -806,7 +799,8 @@ def _sure(entry: Entry, mention: _Mention) -> bool:
         # "Balochistan Liberation Army"
         return not mention.word and mention.joined != "before"
     if mention.weak:  # "Tank", "Hit", "Bombay", "Mir Ali": only a world city is sure
-        return entry.kind == "place" and entry.population >= COMMON_WORD_MIN_POPULATION
+        world_city = defaults.GAZETTEER_COMMON_WORD_MIN_POPULATION
+        return entry.kind == "place" and entry.population >= world_city
     if entry.kind == "admin2":  # "Bajaur", "North Waziristan" ("Johnson County" only in full)
         return True
     return entry.population >= defaults.GAZETTEER_MIN_POPULATION
@@ -816,7 +810,11 @@ def _choose(mention: _Mention, context: set[str]) -> Entry | None:
     """The entry a mention refers to, or None when too unsure (an unknown small town)."""
     candidates = mention.candidates
     if mention.weak:  # a small town named like a word or a person never counts: "Chamber"
-        smallest = JOINED_MIN_POPULATION if mention.joined else defaults.GAZETTEER_MIN_POPULATION
+        smallest = (
+            defaults.GAZETTEER_JOINED_MIN_POPULATION
+            if mention.joined
+            else defaults.GAZETTEER_MIN_POPULATION
+        )
         candidates = [e for e in candidates if e.kind != "place" or e.population >= smallest]
     in_context = [e for e in candidates if e.country in context]
     pool = in_context or [e for e in candidates if _sure(e, mention)]
