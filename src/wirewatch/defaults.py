@@ -59,6 +59,7 @@ UPDATE_INTERVAL_S = 30 * MINUTE  # a story's updates go out at most once per thi
 STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
 STORY_SIMILARITY_SAME_PLACE = 0.5  # ... enough when both leads name the same town
 STORY_SIMILARITY_SAME_DAY = 0.45  # ... or when it comes within a day and names no other town
+STORY_SIMILARITY_SAME_DAY_PLACE = 0.4  # ... or within a day, naming a town of the story's leads
 STORY_SAME_DAY_S = 24 * HOUR
 SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
 

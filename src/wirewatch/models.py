@@ -52,6 +52,7 @@ class PlaceHit:
     country: str  # ISO 3166-1 alpha-2
     admin1: str | None  # first-level division, e.g. "Balochistan"
     in_lead: bool  # named in the title, dateline or lead (where the event happened)
+    local: bool = False  # a town or district (also a city named like its province: "Kabul")
 
 
 @dataclass

@@ -12,7 +12,8 @@ the watch's story window from the article's time) when
 - it is a little less close, comes within a day of the story's last report, its places are
   compatible and its lead names no town other than the story's (two reports the same day of
   "mobile data cut in Pakistan" and "PTA: internet suspended indefinitely" are one shutdown;
-  attacks the same day in Turbat and in Zhob stay two stories).
+  attacks the same day in Turbat and in Zhob stay two stories); less close still when its
+  lead also names a town of the story's leads (the same day, the same town: one attack).
 
 Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
 """
@@ -78,14 +79,8 @@ def place_names(encoding: ArticleEncoding) -> list[str]:
 
 
 def lead_towns(encoding: ArticleEncoding) -> list[str]:
-    """Places below a province (towns, districts) named in the title or lead: where it happened."""
-    return list(
-        dict.fromkeys(
-            hit.resolved
-            for hit in encoding.places
-            if hit.in_lead and hit.admin1 and hit.resolved != hit.admin1
-        )
-    )
+    """Towns and districts named in the title or lead: where it happened."""
+    return list(dict.fromkeys(hit.resolved for hit in encoding.places if hit.in_lead and hit.local))
 
 
 def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
@@ -102,12 +97,14 @@ class StoryAssigner:
         similarity: float = defaults.STORY_SIMILARITY,
         same_place: float = defaults.STORY_SIMILARITY_SAME_PLACE,
         same_day: float = defaults.STORY_SIMILARITY_SAME_DAY,
+        same_day_place: float = defaults.STORY_SIMILARITY_SAME_DAY_PLACE,
         same_text: float = defaults.SYNDICATED_JACCARD,
     ) -> None:
         self.store = store
         self.similarity = similarity
         self.same_place = same_place
         self.same_day = same_day
+        self.same_day_place = same_day_place
         self.same_text = same_text
 
     def assign(
@@ -195,13 +192,15 @@ class StoryAssigner:
         compatible = _places_compatible(places, story.places)
         if similarity >= self.similarity and compatible:
             return "similar"
-        if similarity >= self.same_place and set(towns) & story.lead_places:
+        same_town = bool(set(towns) & story.lead_places)
+        if similarity >= self.same_place and same_town:
             return "same_place"
         close_in_time = abs(published - story.last_seen) <= timedelta(
             seconds=defaults.STORY_SAME_DAY_S
         )
-        other_town = bool(towns) and bool(story.lead_places) and not set(towns) & story.lead_places
-        if close_in_time and similarity >= self.same_day and compatible and not other_town:
+        other_town = bool(towns) and bool(story.lead_places) and not same_town
+        needed = self.same_day_place if same_town else self.same_day
+        if close_in_time and similarity >= needed and compatible and not other_town:
             return "same_day"
         return None
 

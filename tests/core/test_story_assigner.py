@@ -24,7 +24,7 @@ def direction(angle_deg: float) -> np.ndarray:
 
 
 def town(name: str, in_lead: bool = True) -> PlaceHit:
-    return PlaceHit(name, name, "PK", "Balochistan", in_lead)
+    return PlaceHit(name, name, "PK", "Balochistan", in_lead, local=True)
 
 
 PROVINCE = PlaceHit("Balochistan", "Balochistan", "PK", "Balochistan", True)
@@ -95,6 +95,21 @@ def test_a_report_the_same_day_joins_at_a_lower_bar_unless_it_says_elsewhere(
     assigner = StoryAssigner(store, similarity=0.6, same_place=0.5, same_day=0.45)
     first = report(store, assigner, 1, 0, town("Mach"), PROVINCE, after=timedelta(0))
     second = report(store, assigner, 2, 61, second_place, after=after)  # cos 61° = 0.48
+    assert (second.story_id == first.story_id) is joins
+    assert second.joined_by == ("same_day" if joins else "new")
+
+
+@pytest.mark.parametrize(
+    ("after", "joins"),
+    [(timedelta(hours=6), True), (timedelta(hours=30), False)],
+)
+def test_the_same_town_the_same_day_joins_at_the_lowest_bar(store, after, joins):
+    """Two reports of an attack "in Mach" that morning, worded far apart, are one attack."""
+    assigner = StoryAssigner(
+        store, similarity=0.6, same_place=0.5, same_day=0.45, same_day_place=0.4
+    )
+    first = report(store, assigner, 1, 0, town("Mach"), PROVINCE, after=timedelta(0))
+    second = report(store, assigner, 2, 65, town("Mach"), after=after)  # cos 65° = 0.42
     assert (second.story_id == first.story_id) is joins
     assert second.joined_by == ("same_day" if joins else "new")
 

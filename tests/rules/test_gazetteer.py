@@ -131,6 +131,21 @@ def test_lead_dateline_and_order(gazetteer):
     assert hits[0].country == "PK"
 
 
+def test_towns_and_districts_are_local_provinces_are_not(gazetteer):
+    """A city named like its province ("Islamabad", "Kabul") is where it happened: local."""
+    hits = resolved(
+        gazetteer.find_places(
+            "Mobile data cut in Islamabad and Quetta",
+            "Officials in Balochistan and Pakistan's Punjab said Kech district was also hit.",
+        )
+    )
+    assert hits["Islamabad"].local and hits["Quetta"].local and hits["Kech"].local
+    assert not hits["Balochistan"].local and not hits["Punjab"].local
+    assert not hits["Pakistan"].local
+    kabul = resolved(gazetteer.find_places("Blast in Kabul", "Police in Afghanistan said."))
+    assert kabul["Kabul"].local
+
+
 def test_main_country_places_come_first(gazetteer):
     hits = gazetteer.find_places(
         "Blast in Zahedan",

@@ -248,7 +248,9 @@ class WatchPlace:
         """The place as the region gate sees it: inside the region, under the watch's name."""
         area = self.region.kind in ("country", "admin1")
         resolved = self.name if area else self.region.name
-        return PlaceHit(self.name, resolved, self.region.country, self.region.admin1, in_lead)
+        region = self.region
+        local = bool(region.admin1) and resolved != region.admin1  # "Makran", not "FATA"
+        return PlaceHit(self.name, resolved, region.country, region.admin1, in_lead, local)
 
 
 class Entry(NamedTuple):
@@ -650,13 +652,25 @@ class Gazetteer:
             old = hits.get(entry)
             if old is None or (in_lead and not old.in_lead):
                 written = old.name if old else mention.written
-                hits[entry] = PlaceHit(written, entry.name, entry.country, entry.admin1, in_lead)
+                hits[entry] = PlaceHit(
+                    written, entry.name, entry.country, entry.admin1, in_lead, self._local(entry)
+                )
         by_country: dict[str, int] = defaultdict(int)
         for entry, weight in weights.items():
             by_country[entry.country] += weight
         first = {entry: i for i, entry in enumerate(hits)}
         order = sorted(hits, key=lambda e: (-by_country[e.country], -weights[e], first[e]))
         return [hits[e] for e in order]
+
+    def _local(self, entry: Entry) -> bool:
+        """A town or district, or a province named like the city in it ("Kabul", "Islamabad"):
+        in news the name stands for the city."""
+        if entry.kind in ("place", "admin2"):
+            return True
+        return entry.kind == "admin1" and any(
+            e.kind == "place" and e.country == entry.country and e.admin1 == entry.admin1
+            for e in self._index.get(fold(entry.name), ())
+        )
 
     def _mentions(self, text: str) -> list[_Mention]:
         tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
