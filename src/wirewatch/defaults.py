@@ -100,6 +100,7 @@ LEAD_WEIGHT = 0.5  # score = 0.5 * lead similarity + 0.5 * max(lead, best senten
 TOKEN_WEIGHT = 0.5  # similarity = 0.5 * sentence-vector cosine + 0.5 * token late interaction
 EXCLUDE_MARGIN = 0.06  # the lead is excluded when an exclude phrase is this much closer
 EXCLUDE_WORD_MARGIN = 0.08  # ... or nearly as close and the headline uses its distinguishing words
+EXCLUDE_OPENING_MARGIN = 0.3  # ... or not far off and headline and first sentence both use them
 DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
 # A one-word name that is also an English word ("Tank", "Hit", "Split") is sure without the

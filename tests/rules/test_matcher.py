@@ -278,6 +278,34 @@ def test_a_restoration_is_excluded_by_the_words_that_set_it_apart(matcher):
     assert shutdowns.reason.startswith("excluded:")
 
 
+LIFTED_IN_OTHER_WORDS = article(
+    "State lifts mobile internet ban in nine districts",
+    "The state government has lifted the ban on mobile internet services in nine districts "
+    "and asked users not to share inflammatory posts.",
+    "Both mobile and broadband internet had been suspended in the districts on November 16 "
+    "after violent protests, and the order had been extended twice since.",
+)
+EXTENDED = article(
+    "State extends mobile internet ban in nine districts",
+    "The state government has extended the ban on mobile internet services in nine districts "
+    "by five days and asked users not to share inflammatory posts.",
+    "Both mobile and broadband internet had been suspended in the districts on November 16 "
+    "after violent protests.",
+)
+
+
+def test_a_restoration_said_in_the_headline_and_first_sentence_is_excluded(matcher):
+    """The lead is much closer to the watch than to "... restored after the shutdown was
+    lifted" (internet, mobile, ban weigh more than lifted): the words, said twice, decide."""
+    [(_, lifted), (_, extended)] = asyncio.run(
+        matcher.match_articles([LIFTED_IN_OTHER_WORDS, EXTENDED])
+    )
+    lifted_match = {m.watch: m for m in lifted}["internet-shutdowns"]
+    assert not lifted_match.matched
+    assert "headline and first sentence say 'lift'" in lifted_match.reason
+    assert {m.watch: m for m in extended}["internet-shutdowns"].matched
+
+
 def test_an_editorial_reports_no_new_event_unless_the_watch_wants_opinion(matcher):
     [(encoding, matches)] = asyncio.run(matcher.match_articles([EDITORIAL]))
     assert encoding.opinion

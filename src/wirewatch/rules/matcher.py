@@ -58,12 +58,14 @@ class Exclusion:
     similarity: float  # of the lead passage to the phrase
     watch_similarity: float  # of the same passage to the watch
     words: frozenset[str] = frozenset()  # the phrase's distinguishing stems in the headline
+    in_opening: bool = False  # ... and in the first sentence
 
     def describe(self) -> str:
         closer = f"{self.similarity:.2f} vs {self.watch_similarity:.2f} for the watch"
         if self.words:
             words = ", ".join(sorted(self.words))
-            return f"headline says {words!r} like {self.phrase!r} ({closer})"
+            where = "headline and first sentence say" if self.in_opening else "headline says"
+            return f"{where} {words!r} like {self.phrase!r} ({closer})"
         return f"closer to {self.phrase!r} ({closer})"
 
 
@@ -213,6 +215,7 @@ class Matcher:
                     leads,
                     tokens=encoded.tokens[start:end],  # type: ignore[union-attr]
                     headline_stems=content_stems(article.title),
+                    opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
                     opinion=is_opinion(article.title, article.url),
                 )
             )
@@ -270,6 +273,10 @@ class Matcher:
         - the phrase is closer to it than the watch by ``EXCLUDE_MARGIN``, or
         - the phrase is nearly as close (within ``EXCLUDE_WORD_MARGIN``) and the headline
           uses a word of the phrase that the watch's references do not ("lifted"), or
+        - the headline and the text's first sentence both use such words and the phrase is
+          not far off (within ``EXCLUDE_OPENING_MARGIN``): "Manipur lifts mobile internet
+          ban" and "The government has lifted the ban on mobile internet" say it twice, in
+          words the model weighs less than "internet" and "ban", or
         - the watch sets ``exclude_threshold`` and the phrase reaches it.
         """
         assert watch.excludes is not None
@@ -278,6 +285,7 @@ class Matcher:
             for j, phrase in enumerate(watch.excludes.texts):
                 theirs = float(excluded[index, j])
                 words = watch.exclude_words[j] & encoding.headline_stems
+                opening = watch.exclude_words[j] & encoding.opening_stems
                 closer = theirs > mine + defaults.EXCLUDE_MARGIN
                 if closer or (
                     watch.exclude_threshold is not None and theirs >= watch.exclude_threshold
@@ -285,6 +293,8 @@ class Matcher:
                     return Exclusion(phrase, theirs, mine)
                 if words and theirs > mine - defaults.EXCLUDE_WORD_MARGIN:
                     return Exclusion(phrase, theirs, mine, words)
+                if words and opening and theirs > mine - defaults.EXCLUDE_OPENING_MARGIN:
+                    return Exclusion(phrase, theirs, mine, words | opening, in_opening=True)
         return None
 
     def _decide(
