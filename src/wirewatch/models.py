@@ -64,7 +64,7 @@ class ArticleEncoding:
     places: list[PlaceHit]
     leads: int = 1  # passages that make up the lead: 2 when passage 1 is the headline alone
     tokens: list[np.ndarray] = field(default_factory=list)  # per passage: its token vectors
-    headline_stems: frozenset[str] = frozenset()  # content-word stems of the title
+    headline_clauses: tuple[frozenset[str], ...] = ()  # content-word stems of each title clause
     opening_stems: frozenset[str] = frozenset()  # ... and of the text's first sentence
     opinion: bool = False  # an editorial, op-ed, column or letter (rules/genre.py)
 

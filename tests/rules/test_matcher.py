@@ -16,7 +16,8 @@ from wirewatch import defaults
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.gazetteer import Gazetteer
-from wirewatch.rules.matcher import Matcher, reference_texts, trim
+from wirewatch.rules.lexical import clause_stems
+from wirewatch.rules.matcher import Matcher, reference_texts, topical_stems, trim
 from wirewatch.rules.passages import lead_count, split_passages
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "watches.example.yaml"
@@ -304,6 +305,41 @@ def test_a_restoration_said_in_the_headline_and_first_sentence_is_excluded(match
     assert not lifted_match.matched
     assert "headline and first sentence say 'lift'" in lifted_match.reason
     assert {m.watch: m for m in extended}["internet-shutdowns"].matched
+
+
+STILL_OFF = article(
+    "Mobile internet stays off in Quetta for sixth day; restoration promised for Monday",
+    "Mobile internet remained suspended in Quetta and three nearby districts for a sixth day "
+    "on Saturday, officials said, after the provincial government extended its order.",
+    "The home department said services would be restored on Monday if the security situation "
+    "allowed.",
+)
+RESTORED_UNDER_DEAL = article(
+    "Traders call off Quetta strike; mobile internet restored under deal with officials",
+    "Traders in Quetta ended their week-long strike on Saturday after the provincial "
+    "government agreed to their demands, and mobile internet services came back in the city.",
+    "Shops reopened in the afternoon and traffic returned to the main bazaars.",
+)
+
+
+def test_an_exclude_word_counts_in_the_headline_clause_about_the_subject(matcher):
+    """A restoration promised beside a shutdown that goes on is no restoration."""
+    [(_, still_off), (_, restored)] = asyncio.run(
+        matcher.match_articles([STILL_OFF, RESTORED_UNDER_DEAL])
+    )
+    assert {m.watch: m for m in still_off}["pakistan-internet-shutdowns"].matched
+    after_deal = {m.watch: m for m in restored}["pakistan-internet-shutdowns"]
+    assert not after_deal.matched and after_deal.excluded_by is not None
+
+
+def test_topical_stems_keep_the_clauses_that_name_the_subject():
+    clauses = clause_stems("Mobile internet stays off; restoration promised for Monday")
+    assert topical_stems(clauses, frozenset({"internet", "mobil"})) == {"mobil", "internet", "stay"}
+    assert topical_stems(clauses, frozenset({"curfew"})) >= {"restor", "internet"}
+    assert clause_stems("Blast in Quetta - police") == (
+        frozenset({"blast", "quetta"}),
+        frozenset({"polic"}),
+    )
 
 
 def test_an_editorial_reports_no_new_event_unless_the_watch_wants_opinion(matcher):

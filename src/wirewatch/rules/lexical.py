@@ -15,6 +15,7 @@ import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_CLAUSE_BREAK = re.compile(r"[;:|]|\s[-–—]\s")  # "Internet stays off; restoration promised"
 _STEMMER = snowballstemmer.stemmer("english")
 MIN_WORD_LENGTH = 3
 
@@ -36,3 +37,8 @@ def content_stems(text: str) -> frozenset[str]:
 
 def stems_of_all(texts: list[str]) -> frozenset[str]:
     return frozenset().union(*(content_stems(t) for t in texts))
+
+
+def clause_stems(headline: str) -> tuple[frozenset[str], ...]:
+    """Content stems of each clause of a headline, as punctuation divides it."""
+    return tuple(stems for part in _CLAUSE_BREAK.split(headline) if (stems := content_stems(part)))

@@ -27,7 +27,7 @@ from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace
 from wirewatch.rules.genre import is_opinion
-from wirewatch.rules.lexical import content_stems, stems_of_all
+from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
 from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
 
@@ -46,6 +46,7 @@ class PreparedWatch:
     references: ReferenceSet
     excludes: ReferenceSet | None = None
     exclude_words: list[frozenset[str]] = field(default_factory=list)  # per exclude phrase
+    reference_stems: frozenset[str] = frozenset()  # stems of topic, description, examples
     regions: list[Region] = field(default_factory=list)
     places: list[WatchPlace] = field(default_factory=list)  # the watch's own names (`places`)
 
@@ -158,6 +159,7 @@ class Matcher:
             exclude_words=[
                 distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes
             ],
+            reference_stems=reference_stems,
             regions=[self._region(name) for name in getattr(watch, "regions", None) or []],
             places=self._watch_places(watch),
         )
@@ -214,7 +216,7 @@ class Matcher:
                     places,
                     leads,
                     tokens=encoded.tokens[start:end],  # type: ignore[union-attr]
-                    headline_stems=content_stems(article.title),
+                    headline_clauses=clause_stems(article.title),
                     opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
                     opinion=is_opinion(article.title, article.url),
                 )
@@ -270,9 +272,10 @@ class Matcher:
     ) -> Exclusion | None:
         """The lead (or headline) is about an exclude phrase rather than the watch when
 
-        - the phrase is closer to it than the watch by ``EXCLUDE_MARGIN``, or
+        - the phrase is closer to the lead passage than the watch by ``EXCLUDE_MARGIN``, or
         - the phrase is nearly as close (within ``EXCLUDE_WORD_MARGIN``) and the headline
-          uses a word of the phrase that the watch's references do not ("lifted"), or
+          uses a word of the phrase that the watch's references do not ("lifted"), in a
+          clause about the watch's subject (see ``topical_stems``), or
         - the headline and the text's first sentence both use such words and the phrase is
           not far off (within ``EXCLUDE_OPENING_MARGIN``): "Manipur lifts mobile internet
           ban" and "The government has lifted the ban on mobile internet" say it twice, in
@@ -280,13 +283,15 @@ class Matcher:
         - the watch sets ``exclude_threshold`` and the phrase reaches it.
         """
         assert watch.excludes is not None
+        headline = topical_stems(encoding.headline_clauses, watch.reference_stems)
         for index in range(encoding.leads):
             mine = float(passage_scores[index])
             for j, phrase in enumerate(watch.excludes.texts):
                 theirs = float(excluded[index, j])
-                words = watch.exclude_words[j] & encoding.headline_stems
+                words = watch.exclude_words[j] & headline
                 opening = watch.exclude_words[j] & encoding.opening_stems
-                closer = theirs > mine + defaults.EXCLUDE_MARGIN
+                # the headline alone is too short for its vector to outweigh the lead's
+                closer = index == 0 and theirs > mine + defaults.EXCLUDE_MARGIN
                 if closer or (
                     watch.exclude_threshold is not None and theirs >= watch.exclude_threshold
                 ):
@@ -330,6 +335,19 @@ class Matcher:
             where = f"; in {', '.join(regions)} via {', '.join(inside)}" if watch.regions else ""
             result.reason = f"score {scored.score:.2f} ≥ {watch.threshold:.2f}{where}"
         return result
+
+
+def topical_stems(
+    clauses: Sequence[frozenset[str]], reference_stems: frozenset[str]
+) -> frozenset[str]:
+    """The headline words that speak of the watch's subject: those of the clauses sharing a
+    word with the watch's references, or of the whole headline when no clause does.
+
+    In "Mobile internet stays off for fifth day; restoration promised for Thursday" the
+    restoration is promised, not reported; in "BYC calls off sit-in; internet restored" it is.
+    """
+    topical = [c for c in clauses if c & reference_stems] or list(clauses)
+    return frozenset().union(*topical)
 
 
 def article_places(watch: PreparedWatch, encoding: ArticleEncoding) -> list[PlaceHit]:
