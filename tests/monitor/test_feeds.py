@@ -393,3 +393,28 @@ def test_the_quick_html_reading_is_html_parsers(parts: list[str]) -> None:
         assert text_of(quick.replace("&", "&amp;").replace("<", "&lt;")) == text_of(
             _parsed_text(markup).replace("&", "&amp;").replace("<", "&lt;")
         )
+
+
+def _known_after(body: bytes, content_type: str | None = None) -> KnownItems:
+    before = read_feed(body, FEED_URL, content_type)
+    assert before.reader == "fast" and before.chunks is not None
+    return KnownItems.of(before.chunks.context, before.chunks.digests)
+
+
+def test_a_new_item_with_xml_base_is_left_to_feedparser() -> None:
+    """Only the new items are checked again; one saying xml:base still declines the fast path."""
+    known = _known_after(render("rss", ITEMS[1:]))
+    newer = render("rss", ITEMS).replace(b"<item>", b'<item xml:base="https://x.example/">', 1)
+    assert newer.count(b"xml:base") == 1
+    after = read_feed(newer, FEED_URL, None, known)
+    assert after.reader != "fast"
+    assert [e.key for e in after.entries()] == [e.key for e in parse_feed(newer, FEED_URL).entries]
+
+
+def test_text_xml_without_charset_is_us_ascii_in_known_items_too() -> None:
+    """The US-ASCII rule of text/* without a charset covers the items not read again."""
+    items = [ITEMS[0], {**ITEMS[1], "title": "Mobile internet suspended in Quetta — again"}]
+    body = render("rss", items[1:])
+    known = _known_after(body, "application/rss+xml")
+    after = read_feed(render("rss", items), FEED_URL, "text/xml", known)
+    assert after.reader != "fast"

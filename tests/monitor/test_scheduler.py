@@ -76,6 +76,74 @@ async def test_run_once_with_a_slow_outlet_still_delivers_the_fast_one(
     assert by_name["slow"].status == "error" and "timed out after 0.5 s" in by_name["slow"].error
 
 
+async def test_run_once_polls_on_while_a_result_with_articles_is_processed(
+    outlet_server: OutletServer,
+) -> None:
+    """One worker: the outlets after the one with news are polled before its articles are
+    done with (matching a batch must not hold up the crawl)."""
+    fresh = {"published": datetime.now(UTC)}
+    outlet_server.add_feed("/news", [{"title": "Fresh news", "url": "/news/1", **fresh}])
+    outlet_server.add_feed("/quiet", [])
+    settings = crawler_settings(per_host_delay=0, concurrency=1)
+    quiet_done = asyncio.Event()
+    handed_on: list[str] = []
+
+    async def on_result(result: PollResult) -> None:
+        handed_on.append(result.outlet)
+        if result.articles:
+            await quiet_done.wait()  # as a batch being matched would
+        elif sum(name.startswith("quiet") for name in handed_on) == 3:
+            quiet_done.set()
+
+    async with Fetcher(settings) as fetcher:
+        scheduler = CrawlScheduler(Poller(fetcher, Store(":memory:"), settings), on_result)
+        outlets = [outlet("news", outlet_server.url("/news"), fetch_articles=False)]
+        outlets += [outlet(f"quiet-{n}", outlet_server.url("/quiet")) for n in range(3)]
+        returned = await asyncio.wait_for(scheduler.run_once(outlets), 5)
+    assert handed_on[0] == "news" and sorted(handed_on) == ["news", "quiet-0", "quiet-1", "quiet-2"]
+    assert {r.outlet for r in returned} == set(handed_on)
+
+
+async def test_run_once_polls_at_most_the_pollers_concurrency_at_once() -> None:
+    class CountingPoller(FakePoller):
+        concurrency = 3
+
+        def __init__(self) -> None:
+            super().__init__(delay=0.01)
+            self.now = self.most = 0
+
+        async def poll(self, source) -> PollResult:
+            self.now += 1
+            self.most = max(self.most, self.now)
+            try:
+                return await super().poll(source)
+            finally:
+                self.now -= 1
+
+    poller = CountingPoller()
+    results, on_result = collector()
+    scheduler = CrawlScheduler(poller, on_result)
+    returned = await scheduler.run_once([outlet(f"o{n}", f"http://o{n}/feed") for n in range(20)])
+    assert poller.most == 3
+    assert len(returned) == len(results) == 20 and sorted(poller.polled) == sorted(
+        f"o{n}" for n in range(20)
+    )
+
+
+async def test_shutdown_stops_run_once_taking_further_outlets() -> None:
+    poller = FakePoller(delay=0.2)
+    poller.concurrency = 1
+    results, on_result = collector()
+    scheduler = CrawlScheduler(poller, on_result)
+    running = asyncio.create_task(
+        scheduler.run_once([outlet(f"o{n}", f"http://o{n}/feed") for n in range(5)])
+    )
+    await wait_for(lambda: poller.polled == ["o0"])
+    await scheduler.shutdown()
+    assert [r.outlet for r in await running] == ["o0"]  # the poll in flight finished
+    assert [r.outlet for r in results] == ["o0"]
+
+
 async def test_one_job_per_outlet_polled_soon_after_start() -> None:
     poller = FakePoller()
     results, on_result = collector()

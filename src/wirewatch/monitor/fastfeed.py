@@ -286,10 +286,12 @@ def _read_new_chunks(
     """Read only the chunks not in `known`, in a document made of the rest of the body."""
     settled = set(known.digests)
     new = [i for i, digest in enumerate(digests) if digest not in settled]
-    _check_bytes(body, content_type)  # the whole body: encoding, DTD, xml:base
     mini = b"".join(
         [body[: spans[0][0]], *(body[slice(*spans[i])] for i in new), body[spans[-1][1] :]]
     )
+    # Encoding, DTD, xml:base: the known chunks passed when they were read, so the
+    # rest of the body is what is left to check (US-ASCII applies to all of it).
+    _check_bytes(mini, content_type, whole=body)
     document = _read(mini, url, content_type, checked=True, source=(body, url, content_type))
     if document.context != known.context or len(document.element_keys) != len(new):
         return None  # namespaces or base changed, or the chunks were not items after all
@@ -402,8 +404,12 @@ def _fp_text(value: str) -> str:
     return value.translate(_cp1252)
 
 
-def _check_bytes(body: bytes, content_type: str | None) -> None:
-    """UTF-8 only (declared, served and actual), no DTD, no entity declarations, no xml:base."""
+def _check_bytes(body: bytes, content_type: str | None, *, whole: bytes | None = None) -> None:
+    """UTF-8 only (declared, served and actual), no DTD, no entity declarations, no xml:base.
+
+    `whole`: the document `body` is made of (its new items), for the check that needs
+    every byte (text/* without a charset must be US-ASCII).
+    """
     if body.startswith(_BOMS):
         raise Declined("UTF-16/32")
     head = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
@@ -420,7 +426,7 @@ def _check_bytes(body: bytes, content_type: str | None) -> None:
     if served and served.group(1).lower() not in _UTF8:
         raise Declined("served charset")
     textual = bool(content_type and content_type.lower().startswith("text/"))
-    if not served and textual and not body.isascii():  # us-ascii to feedparser
+    if not served and textual and not (whole or body).isascii():  # us-ascii to feedparser
         raise Declined("text/* without charset")
     _local.utf8_document = not (textual and not served)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import functools
 import ipaddress
 import socket
 import time
@@ -33,6 +34,7 @@ from yarl import URL
 from wirewatch import defaults
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PARSED_URLS = 16_384  # URLs kept parsed: every feed, and the pages of the latest polls
 
 try:  # brotli is optional: aiohttp decodes "br" only when it is importable
     import brotli  # noqa: F401
@@ -385,7 +387,9 @@ class _Hop:
         return f"HTTP error: {exc or type(exc).__name__}"
 
 
+@functools.lru_cache(maxsize=PARSED_URLS)
 def _parse_url(url: str) -> URL:
+    """`url` as a yarl URL (cached: feed URLs are fetched again and again), or `FetchRefused`."""
     try:
         target = URL(url)
     except (ValueError, TypeError) as exc:

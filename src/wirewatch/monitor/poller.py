@@ -167,17 +167,19 @@ class Poller:
         # Polls in progress at once: fetching is bounded by the fetcher, but a feed fetched
         # waits for its parse, and ten thousand outlets due at once must not mean ten
         # thousand bodies in memory.
-        self._polls = asyncio.Semaphore(max(1, getattr(crawler_config, "concurrency", 64)))
+        self.concurrency = max(1, getattr(crawler_config, "concurrency", 64))
+        self._polls = asyncio.Semaphore(self.concurrency)
 
     async def poll(self, outlet: OutletSettings) -> PollResult:
         """Poll `outlet` once; every failure comes back as status "error", never raised."""
-        fetch_state = FetchState(outlet=outlet.name)
+        fetch_state: FetchState | None = None
         try:
             fetch_state = self._state_of(outlet.name)
             async with self._polls:
                 return await self._poll(outlet, fetch_state)
         except Exception as exc:  # a bug or a store failure must not kill the scheduler job
             log.exception("outlet %s: poll failed", outlet.name)
+            fetch_state = fetch_state or FetchState(outlet=outlet.name)
             return self._failure(outlet, fetch_state, f"internal error: {exc!r}")
         finally:
             self._maybe_flush()
@@ -429,7 +431,10 @@ class Poller:
         self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
     ) -> float | None:
         """How long the outlet asks us to wait, when that is longer than its interval."""
-        hints = [fetch_state.ttl_s, cache_max_age(response.headers.get("Cache-Control"))]
+        cache_control = response.headers.get("Cache-Control")
+        if fetch_state.ttl_s is None and cache_control is None:  # most answers: no hint
+            return None
+        hints = [fetch_state.ttl_s, cache_max_age(cache_control)]
         longest = max((h for h in hints if h is not None), default=None)
         if longest is None or longest <= outlet.interval:
             return None

@@ -25,8 +25,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -38,6 +39,7 @@ from wirewatch.monitor.poller import OutletSettings, Poller, PollResult
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[PollResult], Awaitable[None]]
+T = TypeVar("T")
 FLUSH_JOB = "wirewatch:save-fetch-state"  # not an outlet: outlet names cannot contain ":"
 
 
@@ -106,40 +108,81 @@ class CrawlScheduler:
         self.shutdown_timeout_s = shutdown_timeout_s
         self.outlets: dict[str, OutletSettings] = {}
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task[PollResult | None]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False  # shutdown began: run_once's workers take no further outlet
 
     # ---- one poll ---------------------------------------------------------------------
 
     async def poll_outlet(self, outlet: OutletSettings) -> PollResult | None:
         """Poll once and hand the result on; None when the poll itself blew up (logged)."""
+        result = await self._poll(outlet)
+        if result is not None:
+            await self._hand_on(outlet, result)
+        return result
+
+    async def _poll(self, outlet: OutletSettings) -> PollResult | None:
         try:
-            result = await self.poller.poll(outlet)
+            return await self.poller.poll(outlet)
         except Exception:
             log.exception("outlet %s: poll failed", outlet.name)
             return None
+
+    async def _hand_on(self, outlet: OutletSettings, result: PollResult) -> None:
         try:
             await self.on_result(result)
         except Exception:
             log.exception("outlet %s: processing the poll result failed", outlet.name)
-        return result
 
     def _spawn(self, outlet: OutletSettings) -> asyncio.Task[PollResult | None]:
-        task = asyncio.create_task(self.poll_outlet(outlet), name=f"poll:{outlet.name}")
+        return self._track(self.poll_outlet(outlet), f"poll:{outlet.name}")
+
+    def _track(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """A task that `shutdown` waits for."""
+        task = asyncio.create_task(work, name=name)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
 
     async def run_once(self, outlets: Iterable[OutletSettings]) -> list[PollResult]:
-        """Poll every outlet once, concurrently, and wait for every `on_result` to finish.
+        """Poll every outlet once, concurrently, and wait for every `on_result` to finish;
+        the results come back in the order the polls finished.
 
-        Concurrency is bounded by the fetcher (global and per-host connection limits).
+        As many workers as the poller runs polls at once take the outlets in turn (not a
+        task per outlet waiting for its turn: ten thousand of those cost memory and keep
+        the garbage collector busy). A result with articles is handed to `on_result` in a
+        task of its own, so that the worker polls its next outlet while they are matched;
+        the others (most polls: nothing new) are handed on by the worker itself.
         """
-        tasks = [self._spawn(outlet) for outlet in outlets]
+        todo = iter(list(outlets))
+        results: list[PollResult] = []
+        handing_on: set[asyncio.Task[None]] = set()
+
+        async def worker() -> None:
+            for outlet in todo:
+                if self._stopping:
+                    return
+                result = await self._poll(outlet)
+                if result is None:
+                    continue
+                results.append(result)
+                if not result.articles:
+                    await self._hand_on(outlet, result)
+                    continue
+                task = self._track(self._hand_on(outlet, result), f"result:{outlet.name}")
+                handing_on.add(task)
+                task.add_done_callback(handing_on.discard)
+
+        workers = [self._track(worker(), "poll-worker") for _ in range(self._workers())]
         try:
-            results = await asyncio.gather(*tasks)
+            await asyncio.gather(*workers)
+            while handing_on:
+                await asyncio.gather(*handing_on)
         finally:
             self._flush()
-        return [r for r in results if r is not None]
+        return results
+
+    def _workers(self) -> int:
+        return max(1, int(getattr(self.poller, "concurrency", defaults.GLOBAL_CONCURRENCY)))
 
     def _flush(self) -> None:
         flush = getattr(self.poller, "flush", None)
@@ -280,15 +323,18 @@ class CrawlScheduler:
         Polls still running after `shutdown_timeout_s` are cancelled; their entries were
         not marked seen, so the next start polls them again.
         """
+        self._stopping = True
+        try:
+            await self._stop()
+        finally:
+            self._stopping = False
+
+    async def _stop(self) -> None:
         if self._scheduler is not None:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        running = list(self._running)
-        if not running:
-            self._flush()
-            return
-        _done, pending = await asyncio.wait(running, timeout=self.shutdown_timeout_s)
+        pending = await self._wait_for_running(self.shutdown_timeout_s)
         for task in pending:
             log.warning(
                 "%s still running after %g s: cancelled", task.get_name(), self.shutdown_timeout_s
@@ -297,3 +343,14 @@ class CrawlScheduler:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         self._flush()
+
+    async def _wait_for_running(self, timeout_s: float) -> list[asyncio.Task[Any]]:
+        """Wait for the tracked tasks, those they start meanwhile included; the unfinished."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while running := [task for task in self._running if not task.done()]:
+            left = deadline - loop.time()
+            if left <= 0:
+                return running
+            await asyncio.wait(running, timeout=left)
+        return []
