@@ -134,7 +134,10 @@ def utcnow() -> datetime:
 
 
 def _ts(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
+    if value is None:
+        return None
+    # times in UTC already (the crawler's, on its hot path) skip the conversion
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -214,27 +217,20 @@ def _fetch_state(row: sqlite3.Row) -> FetchState:
     return FetchState(**values)
 
 
-def _utc_ts(value: datetime | None) -> str | None:
-    """`_ts` for the crawler's hot path: its times are in UTC already."""
-    if value is None:
-        return None
-    return value.isoformat() if value.tzinfo is UTC else _ts(value)
-
-
 def _fetch_state_row(state: FetchState) -> tuple:
     """The row of `state` in `_FETCH_STATE_COLUMNS` order (written out: the crawler's hot path)."""
     return (
         state.outlet,
         state.etag,
         state.last_modified,
-        _utc_ts(state.last_success),
+        _ts(state.last_success),
         state.last_error,
-        _utc_ts(state.last_error_at),
+        _ts(state.last_error_at),
         state.consecutive_failures,
         state.polls,
         state.not_modified,
         state.entries_seen,
-        _utc_ts(state.first_polled),
+        _ts(state.first_polled),
         state.failed_polls,
         state.first_poll_entries,
         state.page_failures,

@@ -284,12 +284,13 @@ class Matcher:
         """
         assert watch.excludes is not None
         headline = topical_stems(encoding.headline_clauses, watch.reference_stems)
+        in_headline = [words & headline for words in watch.exclude_words]
+        in_opening = [words & encoding.opening_stems for words in watch.exclude_words]
         for index in range(encoding.leads):
             mine = float(passage_scores[index])
             for j, phrase in enumerate(watch.excludes.texts):
                 theirs = float(excluded[index, j])
-                words = watch.exclude_words[j] & headline
-                opening = watch.exclude_words[j] & encoding.opening_stems
+                words, opening = in_headline[j], in_opening[j]
                 # the headline alone is too short for its vector to outweigh the lead's
                 closer = index == 0 and theirs > mine + defaults.EXCLUDE_MARGIN
                 if closer or (
