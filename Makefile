@@ -24,6 +24,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/hadolint --no-color --failure-threshold warning Dockerfile
 	$(BIN)/python -m pytest -q
 

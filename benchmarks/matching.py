@@ -9,6 +9,10 @@ Baselines, in the same run on the same articles:
   model): what reading every sentence separately costs against the simplest use of the model.
 Measured: ``Matcher.match_articles`` (passage split, place finding, encoding with token
 vectors in the worker thread, every watch decided).
+
+The three run in turn, ``--repeat`` rounds. Besides each one's best time, the ratio of the
+matcher to the raw model is printed round by round (median and range): the two runs of one
+round share the machine's load, so on a shared machine that median is the figure to read.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -58,16 +63,21 @@ def synthetic_articles(count: int, words: int = 300, seed: int = 7) -> list[Arti
     return articles
 
 
-def timed_alternating(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Best time of each function, running them in turn ``repeat`` times: load that comes and
-    goes on a shared machine then hits every one of them alike."""
-    best = dict.fromkeys(fns, float("inf"))
+def timed_alternating(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Times of each function, running them in turn ``repeat`` times: load that comes and
+    goes on a shared machine then hits the functions of one round alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
             start = time.perf_counter()
             fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def round_ratios(baseline: list[float], measured: list[float]) -> list[float]:
+    """Rate of ``measured`` over the rate of ``baseline``, round by round."""
+    return sorted(b / m for b, m in zip(baseline, measured, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = matcher.encoder.batch_size
     try:
         whole = [f"{a.title}\n{a.text}" for a in articles]
-        best = timed_alternating(
+        times = timed_alternating(
             {
                 "raw": lambda: model.encode(passages, batch_size=batch, show_progress_bar=False),
                 "one": lambda: model.encode(whole, batch_size=batch, show_progress_bar=False),
@@ -94,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             args.repeat,
         )
-        raw, one, full, places = best["raw"], best["one"], best["full"], best["places"]
+        raw, one, full, places = (min(times[k]) for k in ("raw", "one", "full", "places"))
     finally:
         matcher.close()
     n = len(articles)
@@ -111,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         f"to 1 text/article {one / full:.2f}"
     )
     print(f"  passages + places    {n / places:8.1f} articles/s  ({places / full:.1%} of matching)")
+    ratios = round_ratios(times["raw"], times["full"])
+    print(
+        f"  ratio to raw, round by round: median {statistics.median(ratios):.2f} "
+        f"(range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} rounds)"
+    )
     return 0
 
 

@@ -90,7 +90,12 @@ async def test_healthz_and_metrics_follow_the_service_through_its_life(slack_api
             _, page = await get_text(f"{base}/metrics")
             assert total(samples(page), "wirewatch_notifier_failing", notifier="soc-slack") == 1
 
-            await eventually(lambda: len(slack_api.replies) == 1, within=60, what="the reply")
+            # the reply reaches Slack a moment before the outbox records it as delivered
+            await eventually(
+                lambda: len(slack_api.replies) == 1 and service.delivery.pending() == 0,
+                within=60,
+                what="the reply, recorded as delivered",
+            )
             status, health = await get_json(f"{base}/healthz")
             assert status == 200 and health["notifier_errors"] == {}
             assert health["outbox_pending"] == 0

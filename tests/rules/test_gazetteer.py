@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from wirewatch import cli
 from wirewatch.config.loader import ConfigError, load_config_text
 from wirewatch.models import ArticleEncoding, PlaceHit
-from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace, fold, read_aliases
+from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace
 from wirewatch.rules.matcher import Matcher, article_places, no_place_reason, region_evidence
+from wirewatch.rules.place_names import fold, read_aliases
 
 
 @pytest.fixture(scope="module")
