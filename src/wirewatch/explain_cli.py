@@ -86,5 +86,6 @@ async def explain_source(config: Config, source: str, out: TextIO) -> int:
         [(encoding, matches)] = await matcher.match_articles([article])
     finally:
         matcher.close()
-    out.write(format_explanation(article, encoding, matches, config.watches) + "\n")
+    explanation = format_explanation(article, encoding, matches, config.watches, matcher.prepared)
+    out.write(explanation + "\n")
     return 0

@@ -58,7 +58,7 @@ def explained() -> str:
         [(encoding, matches)] = asyncio.run(matcher.match_articles([ARTICLE]))
     finally:
         matcher.close()
-    return format_explanation(ARTICLE, encoding, matches, WATCHES)
+    return format_explanation(ARTICLE, encoding, matches, WATCHES, matcher.prepared)
 
 
 def test_header_and_every_watch(explained):
@@ -88,3 +88,12 @@ def test_places_and_region_evidence(explained):
 def test_threshold_comparison(explained):
     assert "threshold 0.90" in explained
     assert "reason: score" in explained.split("== cricket")[1]
+
+
+def test_exclude_phrases_show_the_headline_words_they_listen_for(explained):
+    block = explained.split("== balochistan-attacks")[1].split("== cricket")[0]
+    line = next(li for li in block.splitlines() if "cyber attack on bank servers" in li)
+    words = line.split(":", 1)[1]
+    assert "cyber" in words and "servers" in words  # as written, not stems
+    assert "attack" not in words  # the watch's own word
+    assert "exclude phrases" not in explained.split("== cricket")[1]  # cricket has none

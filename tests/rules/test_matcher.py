@@ -307,6 +307,28 @@ def test_a_restoration_said_in_the_headline_and_first_sentence_is_excluded(match
     assert {m.watch: m for m in extended}["internet-shutdowns"].matched
 
 
+NEW_BLACKOUT = article(
+    "Government orders new mobile internet blackout in the valley",
+    "Authorities ordered a new suspension of mobile internet services in the valley on Friday.",
+)
+NEW_NETWORK = article(
+    "Telecom operator launches 5G mobile network in the capital",
+    "The country's largest telecom operator launched its 5G mobile network in the capital on "
+    "Friday, promising faster data services to subscribers.",
+)
+
+
+def test_a_common_word_of_an_exclude_phrase_excludes_nothing(matcher):
+    """ "a telecom company launches a new mobile network" is no reason to drop "a new mobile
+    internet blackout": "new" is too common to set the near miss apart, "launches" is not."""
+    shutdowns = next(w for w in matcher.prepared if w.name == "internet-shutdowns")
+    network = shutdowns.excludes.texts.index("a telecom company launches a new mobile network")
+    assert shutdowns.exclude_word_forms[network] == ("launches",)
+    [(_, blackout), (_, launch)] = asyncio.run(matcher.match_articles([NEW_BLACKOUT, NEW_NETWORK]))
+    assert {m.watch: m for m in blackout}["internet-shutdowns"].matched
+    assert not {m.watch: m for m in launch}["internet-shutdowns"].matched
+
+
 STILL_OFF = article(
     "Mobile internet stays off in Quetta for sixth day; restoration promised for Monday",
     "Mobile internet remained suspended in Quetta and three nearby districts for a sixth day "

@@ -62,5 +62,6 @@ def test_words_the_watch_lacks_distinguish_an_exclude_phrase(encoder):
         ["internet and mobile services restored after the shutdown was lifted"], token_strings=True
     )
     words = distinguishing_words(phrase, refs, stems_of_all(SHUTDOWN))
-    assert {"restor", "lift"} <= words
-    assert not words & content_stems("internet mobile shutdown")  # the watch has these
+    assert {"restor", "lift"} <= words.keys()
+    assert {"restored", "lifted"} <= set(words.values())  # as written, for explain
+    assert not words.keys() & content_stems("internet mobile shutdown")  # the watch has these

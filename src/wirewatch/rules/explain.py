@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
-from wirewatch.rules.matcher import describe_place
+from wirewatch.rules.matcher import PreparedWatch, describe_place
 
 WIDTH = 100
 
@@ -17,9 +17,13 @@ def format_explanation(
     encoding: ArticleEncoding,
     matches: Sequence[WatchMatch],
     watches: Sequence[Any],
+    prepared: Sequence[PreparedWatch] = (),
 ) -> str:
-    """Per watch: decision, score vs threshold, best passages, places and region, reason."""
+    """Per watch: decision, score vs threshold, best passages, places and region, reason,
+    and (given the matcher's ``prepared`` watches) the words each exclude phrase listens for.
+    """
     by_name = {w.name: w for w in watches}
+    prepared_by_name = {p.name: p for p in prepared}
     lines = [
         f"Article: {article.title}",
         f"  {article.url or article.id} ({article.outlet})",
@@ -30,6 +34,8 @@ def format_explanation(
     lines.append("")
     for match in matches:
         lines += _watch_block(match, by_name.get(match.watch), encoding)
+        if match.watch in prepared_by_name:
+            lines += _exclude_words(prepared_by_name[match.watch])
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -59,6 +65,18 @@ def _watch_block(match: WatchMatch, watch: Any, encoding: ArticleEncoding) -> li
     if match.excluded_by:
         lines.append(f"   excluded by: {match.excluded_by!r}")
     lines.append(f"   reason: {match.reason}")
+    return lines
+
+
+def _exclude_words(watch: PreparedWatch) -> list[str]:
+    """Each exclude phrase with the words that make a headline count for it: a word the
+    watched event itself may use ("cut" of "cable cut") would exclude real events."""
+    if watch.excludes is None:
+        return []
+    lines = ["   exclude phrases, and the headline words that count for them:"]
+    for phrase, words in zip(watch.excludes.texts, watch.exclude_word_forms, strict=True):
+        shown = textwrap.shorten(phrase, 60, placeholder=" …")
+        lines.append(f"     {shown!r}: {', '.join(words) if words else '(none: similarity only)'}")
     return lines
 
 

@@ -9,7 +9,7 @@ internet ban was lifted". The words do: an exclude phrase's *distinguishing word
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -22,6 +22,19 @@ MIN_WORD_LENGTH = 3
 
 def is_stop_word(word: str) -> bool:
     return word.lower() in ENGLISH_STOP_WORDS
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    import justext  # trafilatura's own dependency; its stoplists are word-frequency lists
+
+    return frozenset(justext.get_stoplist("English"))
+
+
+def is_common_word(word: str) -> bool:
+    """One of the ~450 most frequent English words ("new", "said", "company", "power"): too
+    common to tell an exclude phrase's near miss apart from the watched event."""
+    return word.lower() in _common_words()
 
 
 @lru_cache(maxsize=65536)

@@ -46,6 +46,7 @@ class PreparedWatch:
     references: ReferenceSet
     excludes: ReferenceSet | None = None
     exclude_words: list[frozenset[str]] = field(default_factory=list)  # per exclude phrase
+    exclude_word_forms: list[tuple[str, ...]] = field(default_factory=list)  # ... as written
     reference_stems: frozenset[str] = frozenset()  # stems of topic, description, examples
     regions: list[Region] = field(default_factory=list)
     places: list[WatchPlace] = field(default_factory=list)  # the watch's own names (`places`)
@@ -149,6 +150,7 @@ class Matcher:
             self.encoder.encode_with_tokens([e], token_strings=True) for e in excludes
         ]
         reference_stems = stems_of_all(references)
+        words = [distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes]
         return PreparedWatch(
             name=watch.name,
             threshold=defaults.WATCH_THRESHOLD if threshold is None else float(threshold),
@@ -156,9 +158,8 @@ class Matcher:
             include_opinion=bool(getattr(watch, "include_opinion", defaults.WATCH_INCLUDE_OPINION)),
             references=reference_set,
             excludes=self._reference_set(excludes) if excludes else None,
-            exclude_words=[
-                distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes
-            ],
+            exclude_words=[frozenset(w) for w in words],
+            exclude_word_forms=[tuple(w.values()) for w in words],
             reference_stems=reference_stems,
             regions=[self._region(name) for name in getattr(watch, "regions", None) or []],
             places=self._watch_places(watch),

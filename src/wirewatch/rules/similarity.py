@@ -21,7 +21,7 @@ import numpy as np
 
 from wirewatch import defaults
 from wirewatch.rules.encoder import Encoded
-from wirewatch.rules.lexical import MIN_WORD_LENGTH, is_stop_word, stem
+from wirewatch.rules.lexical import MIN_WORD_LENGTH, is_common_word, is_stop_word, stem
 
 _SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"})
 
@@ -71,22 +71,27 @@ def _content_positions(strings: Sequence[str]) -> list[int]:
 
 def distinguishing_words(
     phrase: Encoded, references: ReferenceSet, reference_stems: frozenset[str]
-) -> frozenset[str]:
-    """Stems of the words of an exclude phrase that the watch's references lack in meaning too.
+) -> dict[str, str]:
+    """The words of an exclude phrase that the watch's references lack in meaning too, as
+    {stem: the word as written}.
 
     A word counts when its stem is in none of the references and its token vector (in the
     phrase's context) is not close to any of theirs: for an internet-shutdown watch, the
     "lifted" and "restored" of "services restored after the shutdown was lifted" count;
-    "internet" and "shutdown" do not.
+    "internet" and "shutdown" do not. The most frequent English words never count: the "new"
+    of "a telecom company launches a new mobile network" is as likely in "a new internet
+    blackout".
     """
-    words = set()
+    words: dict[str, str] = {}
     for word, vector in _words(phrase.token_strings[0], phrase.tokens[0]):
         stemmed = stem(word)
-        if len(word) < MIN_WORD_LENGTH or is_stop_word(word) or stemmed in reference_stems:
+        if len(word) < MIN_WORD_LENGTH or is_stop_word(word) or is_common_word(word):
+            continue
+        if stemmed in reference_stems:
             continue
         if float((references.query_tokens @ vector).max()) < defaults.DISTINCT_WORD_SIMILARITY:
-            words.add(stemmed)
-    return frozenset(words)
+            words.setdefault(stemmed, word)
+    return words
 
 
 def _words(strings: Sequence[str], vectors: np.ndarray) -> list[tuple[str, np.ndarray]]:
