@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 from wirewatch import defaults
 
@@ -45,6 +46,22 @@ class Metrics:
         )
         self._add_operations(r)
         self._add_crawler(r)
+        # `metric.labels(...)` costs a lock and a few dict look-ups; every poll of every
+        # outlet needs five of them, so the children are kept here once made
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered (children are never removed here)."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def count_poll(self, result: Any) -> None:
+        """Count a `monitor.poller.PollResult` by outcome and update the outlet's figures."""
+        self.child(self.polls, result.outlet, result.status).inc()
+        self.observe_poll(result)
 
     def _add_operations(self, r: CollectorRegistry) -> None:
         """Health of the process itself: event loop, reloads, freshness (issue 7)."""
@@ -132,20 +149,20 @@ class Metrics:
 
     def observe_poll(self, result: Any) -> None:
         """Update the outlet's figures from a `monitor.poller.PollResult`."""
-        outlet = result.outlet
+        outlet, child = result.outlet, self.child
         if result.new_entries:
-            self.new_entries.labels(outlet).inc(result.new_entries)
+            child(self.new_entries, outlet).inc(result.new_entries)
         if result.page_failures:
-            self.page_failures.labels(outlet).inc(result.page_failures)
+            child(self.page_failures, outlet).inc(result.page_failures)
         if result.pages_skipped:
-            self.pages_skipped.labels(outlet).inc(result.pages_skipped)
+            child(self.pages_skipped, outlet).inc(result.pages_skipped)
         health = result.health
         if health is None:
             return
-        self.outlet_failures.labels(outlet).set(health.consecutive_failures)
+        child(self.outlet_failures, outlet).set(health.consecutive_failures)
         if health.last_success is not None:
-            self.outlet_last_success.labels(outlet).set(health.last_success.timestamp())
+            child(self.outlet_last_success, outlet).set(health.last_success.timestamp())
         if health.not_modified_ratio is not None:
-            self.outlet_not_modified_ratio.labels(outlet).set(health.not_modified_ratio)
+            child(self.outlet_not_modified_ratio, outlet).set(health.not_modified_ratio)
         if health.entries_per_day is not None:
-            self.outlet_entries_per_day.labels(outlet).set(health.entries_per_day)
+            child(self.outlet_entries_per_day, outlet).set(health.entries_per_day)

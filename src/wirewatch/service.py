@@ -157,8 +157,7 @@ class Service:
 
     async def on_poll_result(self, result: PollResult) -> None:
         self.report.polls.append(result)
-        self.metrics.polls.labels(result.outlet, result.status).inc()
-        self.metrics.observe_poll(result)
+        self.metrics.count_poll(result)
         if result.status == "error":
             log.warning("outlet %s: %s", result.outlet, result.error)
         else:

@@ -239,6 +239,35 @@ def _fetch_state_row(state: FetchState) -> tuple:
     )
 
 
+# what a poll answered 304 changes in a fetch state (see `Store.save_poll_counts`)
+_POLL_COUNT_COLUMNS = (
+    "last_success",
+    "consecutive_failures",
+    "polls",
+    "not_modified",
+    "first_polled",
+    "last_status",
+)
+_UPDATE_POLL_COUNTS = (
+    "UPDATE fetch_state SET "
+    + ", ".join(f"{name} = ?" for name in _POLL_COUNT_COLUMNS)
+    + " WHERE outlet = ?"
+)
+
+
+def _poll_count_row(state: FetchState) -> tuple:
+    """The parameters of `_UPDATE_POLL_COUNTS` for `state`."""
+    return (
+        _ts(state.last_success),
+        state.consecutive_failures,
+        state.polls,
+        state.not_modified,
+        _ts(state.first_polled),
+        state.last_status,
+        state.outlet,
+    )
+
+
 class Store:
     def __init__(self, path: str | Path) -> None:
         path = str(path)
@@ -313,6 +342,18 @@ class Store:
         sql = f"INSERT OR REPLACE INTO fetch_state ({names}) VALUES ({marks})"
         with self.transaction():
             self.db.executemany(sql, rows)
+
+    def save_poll_counts(self, states: Iterable[FetchState]) -> None:
+        """Write only what a poll answered 304 changes (`_POLL_COUNT_COLUMNS`), in one
+        transaction; the whole row of an outlet that has none in the store yet."""
+        states = list(states)
+        if not states:
+            return
+        rows = [_poll_count_row(state) for state in states]
+        with self.transaction():
+            updated = self.db.executemany(_UPDATE_POLL_COUNTS, rows).rowcount
+            if updated != len(rows):  # some outlets have no row yet: write theirs in full
+                self.save_fetch_states(states)
 
     def all_fetch_states(self) -> list[FetchState]:
         rows = self.db.execute("SELECT * FROM fetch_state ORDER BY outlet").fetchall()

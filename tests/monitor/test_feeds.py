@@ -375,6 +375,7 @@ def test_reading_only_new_items_gives_the_same_entries(kind: str, stories: list)
     known = KnownItems.of(before.chunks.context, before.chunks.digests)
     after_body = render(kind, items)
     after = read_feed(after_body, FEED_URL, None, known)
+    assume(after.reader == "fast")  # nor when the new item's title says it (all entries then)
     everything = parse_feed(after_body, FEED_URL).entries
     assert after.entries() == [e for e in everything if e.key not in set(before.keys())]
     assert after.keys() == [everything[0].key]

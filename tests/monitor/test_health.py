@@ -105,3 +105,19 @@ async def test_health_figures_are_metrics(outlet_server: OutletServer) -> None:
     assert sample("wirewatch_outlet_entries_per_day") == 0.0
     assert sample("wirewatch_feed_entries_new_total") == 1
     assert sample("wirewatch_page_failures_total") == 1
+
+
+def test_poll_counts_use_remembered_children_and_create_none_needlessly() -> None:
+    metrics = Metrics()
+    for status in ("not_modified", "not_modified", "ok", "error"):
+        metrics.count_poll(PollResult(outlet="dawn", status=status))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"outlet": "dawn", **labels})
+
+    assert sample("wirewatch_polls_total", status="not_modified") == 2
+    assert sample("wirewatch_polls_total", status="ok") == 1
+    assert sample("wirewatch_polls_total", status="error") == 1
+    assert sample("wirewatch_feed_entries_new_total") is None  # no new entries: no series
+    assert sample("wirewatch_outlet_consecutive_failures") is None  # no health figures
+    assert metrics.child(metrics.polls, "dawn", "ok") is metrics.polls.labels("dawn", "ok")

@@ -368,3 +368,49 @@ async def test_health_figures_after_polls(
     stored = store.get_fetch_state("dawn")
     assert stored.polls == 6 and stored.failed_polls == 1 and stored.page_failures == 5
     assert stored.entries_per_day(clock[0]) == 4.0 and stored.last_status == 200
+
+
+async def test_a_304_still_writes_the_outlets_health_row(
+    outlet_server: OutletServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After 304s only the poll counts are written; the row they land in stays whole."""
+    clock = [NOW]
+    store = Store(tmp_path / "w.db")
+    config = crawler_settings(per_host_delay=0, allow_private_addresses=True)
+    feed = publish(outlet_server, 2)
+    source = outlet("dawn", feed)
+    async with Fetcher(config) as fetcher:
+        poller = Poller(fetcher, store, config, clock=lambda: clock[0])
+        first = await poller.poll(source)
+        store.mark_seen("dawn", [a.entry_key for a in first.articles])
+        outlet_server.fail("/feed", 500)
+        assert (await poller.poll(source)).status == "error"
+        assert (await poller.poll(source)).status == "not_modified"  # after a failure
+        poller.flush()
+        whole_rows = []
+        monkeypatch.setattr(store, "save_fetch_states", whole_rows.append)
+        for _ in range(2):
+            clock[0] += timedelta(hours=1)
+            assert (await poller.poll(source)).status == "not_modified"
+        poller.flush()
+    assert whole_rows == []  # the 304s: the smaller write only
+    stored = store.get_fetch_state("dawn")
+    assert stored.last_success == clock[0] and stored.consecutive_failures == 0
+    assert stored.polls == 5 and stored.not_modified == 3 and stored.not_modified_ratio == 3 / 4
+    assert stored.last_status == 304 and stored.first_polled == NOW
+    assert stored.etag == outlet_server._resources["/feed"].etag  # untouched by the 304s
+    assert stored.last_error == f"feed {feed}: HTTP 500"
+    store.close()
+
+
+async def test_a_304_of_an_outlet_never_saved_writes_its_whole_row(store: Store) -> None:
+    """The smaller write falls back to the whole row where the store has none yet."""
+    from wirewatch.monitor.state import FetchState
+
+    fresh = FetchState("new", etag='"x"', polls=1, not_modified=1, first_polled=NOW)
+    known = FetchState("known", polls=1)
+    store.save_fetch_states([known])
+    known.polls, known.last_success, known.last_status = 2, NOW, 304
+    store.save_poll_counts([known, fresh])
+    assert store.get_fetch_state("new") == fresh
+    assert store.get_fetch_state("known") == known

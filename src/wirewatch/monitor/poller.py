@@ -15,7 +15,8 @@ What costs nothing when nothing changed:
   fast path remembers a digest of each item's bytes whose entry is settled); their
   keys are checked against the store and only the new entries are built;
 - fetch state lives in memory and is written to the store in batches
-  (`FETCH_STATE_FLUSH_S`, `flush()`; the scheduler flushes when it stops).
+  (`FETCH_STATE_FLUSH_S`, `flush()`; the scheduler flushes when it stops); of an
+  outlet whose polls since the last batch were all 304s, only the poll counts.
 
 New outlets: on the first poll, entries older than the outlet's `backfill`, and
 entries with no date at all (their age is unknown), are recorded as seen and not
@@ -159,7 +160,8 @@ class Poller:
         self.robots = robots or RobotsCache(fetcher, crawler_config.user_agent)
         self.state_flush_s = state_flush_s
         self._states: dict[str, FetchState] = {}
-        self._dirty: dict[str, FetchState] = {}
+        self._dirty: dict[str, FetchState] = {}  # unsaved: the whole row
+        self._counted: dict[str, FetchState] = {}  # unsaved: only the poll counts (304s)
         self._flushed_at = time.monotonic()
         self._pending: dict[str, _Pending] = {}
         self._settled: dict[str, tuple[int, int]] = {}  # body digest read in full
@@ -194,30 +196,48 @@ class Poller:
         return state
 
     def _changed(self, state: FetchState) -> None:
+        """`state` must be written to the store in full at the next flush."""
         self._dirty[state.outlet] = state
+        self._counted.pop(state.outlet, None)
+
+    def _counts_changed(self, state: FetchState) -> None:
+        """Only the poll counts of `state` changed (a 304): a smaller write will do."""
+        if state.outlet not in self._dirty:
+            self._counted[state.outlet] = state
 
     def _maybe_flush(self) -> None:
+        unsaved = len(self._dirty) + len(self._counted)
         due = time.monotonic() - self._flushed_at >= self.state_flush_s
-        if self._dirty and (due or len(self._dirty) >= defaults.FETCH_STATE_FLUSH_MAX):
+        if unsaved and (due or unsaved >= defaults.FETCH_STATE_FLUSH_MAX):
             self.flush()
 
     def flush(self) -> None:
         """Write every unsaved fetch state to the store; never raises (logged)."""
-        states, self._dirty = list(self._dirty.values()), {}
+        whole, self._dirty = list(self._dirty.values()), {}
+        counted, self._counted = list(self._counted.values()), {}
         self._flushed_at = time.monotonic()
-        if not states:
+        if not whole and not counted:
             return
         try:
-            save_many = getattr(self.state, "save_fetch_states", None)
-            if save_many is not None:
-                save_many(states)
-            else:
-                for state in states:
-                    self.state.save_fetch_state(state)
+            self._save(whole, counted)
         except Exception:
-            log.exception("could not save the fetch state of %d outlets", len(states))
-            for state in states:  # try again at the next flush
+            log.exception("could not save the fetch state of %d outlets", len(whole + counted))
+            for state in whole + counted:  # try again at the next flush, in full
                 self._dirty.setdefault(state.outlet, state)
+
+    def _save(self, whole: list[FetchState], counted: list[FetchState]) -> None:
+        save_counts = getattr(self.state, "save_poll_counts", None)
+        if save_counts is None:  # a CrawlState without the smaller write
+            whole, counted = whole + counted, []
+        save_many = getattr(self.state, "save_fetch_states", None)
+        if save_many is not None:
+            if whole:
+                save_many(whole)
+        else:
+            for state in whole:
+                self.state.save_fetch_state(state)
+        if counted:
+            save_counts(counted)
 
     # ---- one poll ---------------------------------------------------------------------
 
@@ -401,8 +421,7 @@ class Poller:
     ) -> PollResult:
         now = self.clock()
         fetch_state.not_modified += 1
-        fetch_state.first_polled = fetch_state.first_polled or now
-        self._succeeded(fetch_state, now)
+        self._succeeded(fetch_state, now, whole_row=False)
         return PollResult(
             outlet=outlet.name,
             status="not_modified",
@@ -440,12 +459,16 @@ class Poller:
             return None
         return min(longest, max(defaults.FEED_HINT_MAX_S, outlet.interval))
 
-    def _succeeded(self, fetch_state: FetchState, now: datetime) -> None:
+    def _succeeded(self, fetch_state: FetchState, now: datetime, *, whole_row: bool = True) -> None:
+        """Count a successful poll; `whole_row=False`: nothing but the poll counts changed."""
         fetch_state.polls += 1
         fetch_state.last_success = now
         fetch_state.consecutive_failures = 0
         fetch_state.first_polled = fetch_state.first_polled or now
-        self._changed(fetch_state)
+        if whole_row:
+            self._changed(fetch_state)
+        else:
+            self._counts_changed(fetch_state)
 
     def _http_failure(
         self, outlet: OutletSettings, fetch_state: FetchState, response: FetchResult
