@@ -6,16 +6,21 @@ A simulator in its own process serves one RSS 2.0 feed per outlet (50 items, abo
 on many ports of 127.0.0.1, so that every outlet is a host of its own for the per-host
 limits, as it would be on the internet. Feeds answer 304 to a matching If-None-Match.
 
-Each measurement runs in a fresh process of its own, bare loop and crawler alternating:
+Two clients poll every outlet once per round, each with its own ETags:
 - bare: one `aiohttp.ClientSession`, `TCPConnector(limit=concurrency)`, as many workers,
-  GET every feed once per round with its last ETag and read the body; nothing else.
+  GET every feed with its last ETag and read the body; nothing else.
 - crawler: `CrawlScheduler.run_once` over `Poller` + `Fetcher` + the SQLite `Store`, the
   crawler config's defaults (`per_host_delay` excepted, see below), `fetch_articles: false`,
   and a result callback that marks the returned entries seen, as the pipeline does.
-Both first poll every outlet twice untimed (the crawler's backfill rule applies, the
-articles of the first poll are stored and its ETags settle), then run `--rounds` timed
-rounds. Before each round the simulator updates outlets:
+Each repetition is a fresh process in which the two take turns round by round (either
+goes first as often as the other), so that load from elsewhere on the machine hits both
+alike; ratios are computed round by round. Both first poll every outlet twice untimed
+(the crawler's backfill rule applies, the articles of the first poll are stored and its
+ETags settle), then run `--rounds` timed rounds. Before each round the simulator
+updates outlets:
 - "mostly 304": a tenth of the outlets publish one new item (the rest answer 304);
+- "all 304": nothing changes, so the ratio is the crawler's own cost per poll (fetch,
+  bookkeeping, store writes) without any parsing;
 - "full parsing": every outlet replaces all 50 items, so every poll parses a whole feed.
 `per_host_delay` is 1 ms instead of 0.5 s: a round revisits each host sooner than 0.5 s
 would allow, and politeness is not what is measured; the delay's code path still runs.
@@ -51,7 +56,7 @@ ITEMS = 50
 WARM_UP_ROUNDS = 2
 CONTROL = "/control"
 HOST = "127.0.0.1"
-MOSTLY_304, FULL = "mostly304", "full"
+MOSTLY_304, ALL_304, FULL = "mostly304", "all304", "full"
 
 
 # ---- the simulator (its own process) ----------------------------------------------------
@@ -100,6 +105,8 @@ class Simulator:
         ).encode()
 
     def advance(self, mode: str, round_no: int) -> None:
+        if mode == ALL_304:
+            return
         for i in range(len(self.versions)):
             if mode == FULL:
                 self.versions[i] += ITEMS
@@ -204,43 +211,82 @@ async def _control(session: Any, url: str, **command: Any) -> None:
         response.raise_for_status()
 
 
-async def _bare(urls: list[str], control_url: str, mode: str, rounds: int, workers: int):
-    import aiohttp
+class BareLoop:
+    """`workers` tasks on one plain `aiohttp.ClientSession` GET every feed once per sweep,
+    with its last ETag, and read the body; nothing else."""
 
-    etags: dict[str, str] = {}
-    statuses: dict[str, int] = {}
+    def __init__(self, urls: list[str], workers: int) -> None:
+        self.urls, self.workers = urls, workers
+        self.etags: dict[str, str] = {}
+        self.statuses: dict[str, int] = {}
 
-    async def get(session: aiohttp.ClientSession, url: str) -> None:
-        headers = {"If-None-Match": etags[url]} if url in etags else {}
-        async with session.get(url, headers=headers) as response:
+    async def __aenter__(self) -> BareLoop:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self.workers)
+        self.session = aiohttp.ClientSession(connector=connector)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.session.close()
+
+    async def _get(self, url: str) -> None:
+        headers = {"If-None-Match": self.etags[url]} if url in self.etags else {}
+        async with self.session.get(url, headers=headers) as response:
             await response.read()
             if response.status == 200:
-                etags[url] = response.headers["ETag"]
-            statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
+                self.etags[url] = response.headers["ETag"]
+            status = str(response.status)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
 
-    async def sweep(session: aiohttp.ClientSession) -> None:
-        queue = iter(urls)
+    async def sweep(self) -> None:
+        queue = iter(self.urls)
 
         async def worker() -> None:
             for url in queue:
-                await get(session, url)
+                await self._get(url)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        await asyncio.gather(*(worker() for _ in range(self.workers)))
 
-    connector = aiohttp.TCPConnector(limit=workers)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await _control(session, control_url, reset=True)
-        for _ in range(WARM_UP_ROUNDS):  # untimed: every ETag known
-            await sweep(session)
-        statuses.clear()
-        seconds, cpu = 0.0, 0.0
-        for round_no in range(rounds):
-            await _control(session, control_url, mode=mode, round=round_no)
-            started, cpu_started = time.perf_counter(), _cpu()
-            await sweep(session)
-            seconds += time.perf_counter() - started
-            cpu += _cpu() - cpu_started
-    return Measured(len(urls) * rounds, seconds, cpu, statuses)
+
+class Crawler:
+    """`CrawlScheduler.run_once` over `Poller` + `Fetcher` + a SQLite `Store`, with a result
+    callback that marks the returned entries seen, as the pipeline does once it stored them."""
+
+    def __init__(self, urls: list[str], workers: int, folder: str) -> None:
+        from wirewatch.store import Store
+
+        self.config = _crawler_config(workers)
+        self.outlets = _outlets(urls)
+        self.store = Store(Path(folder) / "bench.db")
+        self.statuses: dict[str, int] = {}
+        self.everyone = asyncio.Event()  # every outlet polled once (the memory run)
+
+    async def __aenter__(self) -> Crawler:
+        from wirewatch.monitor.fetch import Fetcher
+        from wirewatch.monitor.poller import Poller
+        from wirewatch.monitor.scheduler import CrawlScheduler
+
+        self.fetcher = await Fetcher(self.config).__aenter__()
+        self.scheduler = CrawlScheduler(
+            Poller(self.fetcher, self.store, self.config), self._on_result
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.fetcher.close()
+        self.store.close()
+
+    async def _on_result(self, result: Any) -> None:
+        self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
+        if result.articles:
+            with self.store.transaction():
+                self.store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
+        if sum(self.statuses.values()) >= len(self.outlets):
+            self.everyone.set()
+
+    async def sweep(self) -> None:
+        await self.scheduler.run_once(self.outlets)
 
 
 def _crawler_config(concurrency: int) -> Any:
@@ -258,81 +304,61 @@ def _outlets(urls: list[str]) -> list[Any]:
     ]
 
 
-async def _crawler(urls: list[str], control_url: str, mode: str, rounds: int, workers: int):
+async def _timed(client: BareLoop | Crawler, polls: int) -> Measured:
+    client.statuses.clear()
+    started, cpu_started = time.perf_counter(), _cpu()
+    await client.sweep()
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
+    return Measured(polls, seconds, cpu, dict(client.statuses))
+
+
+async def _pair(
+    urls: list[str], control_url: str, mode: str, rounds: int, workers: int
+) -> list[tuple[Measured, Measured]]:
+    """Bare loop and crawler sweep in turn, round by round: (bare, crawler) per round."""
     import aiohttp
 
-    from wirewatch.monitor.fetch import Fetcher
-    from wirewatch.monitor.poller import Poller, PollResult
-    from wirewatch.monitor.scheduler import CrawlScheduler
-    from wirewatch.store import Store
-
-    statuses: dict[str, int] = {}
-    config = _crawler_config(workers)
-    outlets = _outlets(urls)
+    measured = []
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "bench.db")
-
-        async def on_result(result: PollResult) -> None:
-            statuses[result.status] = statuses.get(result.status, 0) + 1
-            if result.articles:  # what the pipeline does once it has stored them
-                with store.transaction():
-                    store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
-
-        async with aiohttp.ClientSession() as control, Fetcher(config) as fetcher:
-            scheduler = CrawlScheduler(Poller(fetcher, store, config), on_result)
+        async with (
+            aiohttp.ClientSession() as control,
+            BareLoop(urls, workers) as bare,
+            Crawler(urls, workers, folder) as crawler,
+        ):
             await _control(control, control_url, reset=True)
             for _ in range(WARM_UP_ROUNDS):  # untimed: first polls, backfill, ETags settle
-                await scheduler.run_once(outlets)
-            statuses.clear()
-            seconds, cpu = 0.0, 0.0
+                await bare.sweep()
+                await crawler.sweep()
             for round_no in range(rounds):
                 await _control(control, control_url, mode=mode, round=round_no)
-                started, cpu_started = time.perf_counter(), _cpu()
-                await scheduler.run_once(outlets)
-                seconds += time.perf_counter() - started
-                cpu += _cpu() - cpu_started
-        store.close()
-    return Measured(len(urls) * rounds, seconds, cpu, statuses)
+                if round_no % 2:  # either goes first as often as the other
+                    crawled = await _timed(crawler, len(urls))
+                    swept = await _timed(bare, len(urls))
+                else:
+                    swept = await _timed(bare, len(urls))
+                    crawled = await _timed(crawler, len(urls))
+                measured.append((swept, crawled))
+    return measured
 
 
 async def _memory(urls: list[str], control_url: str, workers: int) -> Measured:
     """Configure every outlet, let the scheduler poll each once, report the peak RSS."""
     import aiohttp
 
-    from wirewatch.monitor.fetch import Fetcher
-    from wirewatch.monitor.poller import Poller, PollResult
-    from wirewatch.monitor.scheduler import CrawlScheduler
-    from wirewatch.store import Store
-
-    config = _crawler_config(workers)
-    outlets = _outlets(urls)
-    statuses: dict[str, int] = {}
-    everyone = asyncio.Event()
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "bench.db")
-
-        async def on_result(result: PollResult) -> None:
-            statuses[result.status] = statuses.get(result.status, 0) + 1
-            if result.articles:
-                with store.transaction():
-                    store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
-            if sum(statuses.values()) >= len(outlets):
-                everyone.set()
-
-        async with aiohttp.ClientSession() as control, Fetcher(config) as fetcher:
+        async with aiohttp.ClientSession() as control, Crawler(urls, workers, folder) as crawler:
             await _control(control, control_url, reset=True)
-            scheduler = CrawlScheduler(Poller(fetcher, store, config), on_result)
             started, cpu_started = time.perf_counter(), _cpu()
-            scheduler.start(outlets)
-            await everyone.wait()
+            crawler.scheduler.start(crawler.outlets)
+            await crawler.everyone.wait()
             seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
-            await scheduler.shutdown()
-        store.close()
-    return Measured(len(outlets), seconds, cpu, statuses, _peak_rss_mb())
+            await crawler.scheduler.shutdown()
+            statuses = dict(crawler.statuses)
+    return Measured(len(urls), seconds, cpu, statuses, _peak_rss_mb())
 
 
 def _client(kind: str, args: tuple, conn: Any) -> None:
-    runner: Callable[..., Any] = {"bare": _bare, "crawler": _crawler, "memory": _memory}[kind]
+    runner: Callable[..., Any] = {"pair": _pair, "memory": _memory}[kind]
     try:
         result = asyncio.run(runner(*args))
     except BaseException as exc:
@@ -341,7 +367,7 @@ def _client(kind: str, args: tuple, conn: Any) -> None:
     conn.send(("ok", result))
 
 
-def in_process(kind: str, *args: Any) -> Measured:
+def in_process(kind: str, *args: Any) -> Any:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     process = ctx.Process(target=_client, args=(kind, args, child))
@@ -364,21 +390,21 @@ def _spread(values: list[float], digits: int = 0) -> str:
 
 
 def _scenario(server: Server, urls: list[str], mode: str, args: argparse.Namespace) -> dict:
-    bare, crawler = [], []
-    for _ in range(args.repeat):
-        common = (urls, server.control_url, mode, args.rounds, args.concurrency)
-        bare.append(in_process("bare", *common))
-        crawler.append(in_process("crawler", *common))
-    ratios = [c.rate / b.rate for b, c in zip(bare, crawler, strict=True)]
-    return {"bare": bare, "crawler": crawler, "ratios": ratios}
+    pairs: list[tuple[Measured, Measured]] = []
+    for _ in range(args.repeat):  # a fresh process each time
+        pairs += in_process("pair", urls, server.control_url, mode, args.rounds, args.concurrency)
+    return {"bare": [b for b, _ in pairs], "crawler": [c for _, c in pairs]}
 
 
 def _print_scenario(title: str, result: dict) -> None:
-    bare, crawler, ratios = result["bare"], result["crawler"], result["ratios"]
+    bare, crawler = result["bare"], result["crawler"]
+    ratios = [c.rate / b.rate for b, c in zip(bare, crawler, strict=True)]
+    cpu_ratios = [b.cpu_seconds / c.cpu_seconds for b, c in zip(bare, crawler, strict=True)]
     print(f"\n{title}")
     print(f"  bare aiohttp loop   polls/s {_spread([m.rate for m in bare])}")
     print(f"  crawler             polls/s {_spread([m.rate for m in crawler])}")
-    print(f"  ratio crawler/bare  {_spread([100 * r for r in ratios])} %")
+    print(f"  ratio crawler/bare  {_spread([100 * r for r in ratios])} % (round by round)")
+    print(f"  ratio by CPU time   {_spread([100 * r for r in cpu_ratios])} %")
     for name, runs in (("bare", bare), ("crawler", crawler)):
         cpu = [1000 * m.cpu_seconds / m.polls * 1000 for m in runs]
         print(f"  {name:8} CPU per 1,000 polls {_spread(cpu)} ms; answers {runs[-1].statuses}")
@@ -387,12 +413,13 @@ def _print_scenario(title: str, result: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outlets", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per measurement")
+    parser.add_argument("--rounds", type=int, default=6, help="timed rounds per process")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per scenario")
     parser.add_argument("--rss-outlets", type=int, default=10_000, help="0: skip")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--ports", type=int, default=2000, help="simulator ports (hosts)")
     parser.add_argument("--skip-full", action="store_true", help="no full-parsing scenario")
+    parser.add_argument("--skip-all-304", action="store_true", help="no all-304 scenario")
     args = parser.parse_args(argv)
 
     biggest = max(args.outlets, args.rss_outlets)
@@ -409,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
         _print_scenario(
             "90 % answer 304 (a tenth of the outlets publish one item per round)", mostly
         )
+        if not args.skip_all_304:
+            idle = _scenario(server, urls, ALL_304, args)
+            _print_scenario("all answer 304 (nothing new: the crawler's cost per poll)", idle)
         if not args.skip_full:
             full = _scenario(server, urls, FULL, args)
             _print_scenario("full parsing (every feed all new every round)", full)

@@ -30,8 +30,9 @@ def test_crawl_benchmark_compares_the_crawler_with_a_bare_loop():
         "--rss-outlets", "30", "--ports", "5", "--concurrency", "4",
     )  # fmt: skip
     assert "ratio crawler/bare" in out
-    # the crawler's own conditional GETs: 18 of the 20 outlets publish nothing new
+    # the crawler's own conditional GETs: 18 of the 20 outlets publish nothing new...
     assert "'not_modified': 18" in out
+    assert "'not_modified': 20" in out  # ...and in the all-304 scenario, none does
     assert re.search(r"30 outlets configured .* peak RSS \d+ MB", out)
 
 

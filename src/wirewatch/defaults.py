@@ -32,7 +32,7 @@ PAGE_MAX_BYTES = 10 * MB
 ROBOTS_MAX_BYTES = 512 * KB
 ROBOTS_CACHE_S = 24 * HOUR
 ROBOTS_ERROR_CACHE_S = 10 * MINUTE  # robots.txt unreachable (5xx, timeout): allowed, asked again
-FETCH_CHUNK_BYTES = 64 * KB  # bodies are read and size-checked in chunks of this size
+FETCH_TIMEOUT_TICK_S = 0.1  # read and total timeouts of requests in flight are checked this often
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -138,6 +138,7 @@ EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (
 FEED_HINT_MAX_S = 1 * HOUR  # a feed's <ttl> or Cache-Control max-age stretches polls up to this
 FETCH_STATE_FLUSH_S = 2.0  # the poller writes outlets' fetch state to the store this often
 FETCH_STATE_FLUSH_MAX = 500  # ...or as soon as this many outlets have unsaved fetch state
+POLL_COUNTS_FLUSH_MAX = 10_000  # ...or this many have unsaved poll counts only (304s)
 INLINE_FEED_BYTES = 256 * KB  # a known feed this small is re-read on the event loop, not a thread
 FEW_ENTRIES = 4  # this many new entries of a feed are built on the event loop, more in a thread
 

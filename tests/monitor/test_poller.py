@@ -414,3 +414,48 @@ async def test_a_304_of_an_outlet_never_saved_writes_its_whole_row(store: Store)
     store.save_poll_counts([known, fresh])
     assert store.get_fetch_state("new") == fresh
     assert store.get_fetch_state("known") == known
+
+
+async def test_poll_counts_wait_for_the_timed_flush_but_whole_rows_do_not_pile_up(
+    outlet_server: OutletServer, fetcher: Fetcher, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outlets answering 304 cost one write each per flush period, not one per poll."""
+    monkeypatch.setattr(poller_module.defaults, "FETCH_STATE_FLUSH_MAX", 2)
+    monkeypatch.setattr(poller_module.defaults, "POLL_COUNTS_FLUSH_MAX", 10)
+    sources = [outlet(f"outlet-{i}", publish(outlet_server, 1)) for i in range(3)]
+    config = make_poller(fetcher, store).config
+    poller = Poller(fetcher, store, config, clock=lambda: NOW, state_flush_s=3600)
+    writes: list[tuple[str, int]] = []
+    for name in ("save_fetch_states", "save_poll_counts"):
+        real = getattr(store, name)
+
+        def record(states, name=name, real=real) -> None:
+            writes.append((name, len(states)))
+            real(states)
+
+        monkeypatch.setattr(store, name, record)
+    for source in sources:  # first polls change whole rows: written once two are waiting
+        result = await poller.poll(source)
+        store.mark_seen(source.name, [a.entry_key for a in result.articles])
+    assert writes == [("save_fetch_states", 2)]
+    while (await poller.poll(sources[0])).status != "not_modified":  # validators settle
+        pass
+    for source in sources[1:]:
+        await poller.poll(source)
+        await poller.poll(source)
+    poller.flush()
+    before = {s.name: store.get_fetch_state(s.name).not_modified for s in sources}
+    writes.clear()
+    for _ in range(4):  # 12 polls answered 304 by 3 outlets: all wait for the timed flush
+        for source in sources:
+            assert (await poller.poll(source)).status == "not_modified"
+    assert writes == []
+    poller.flush()
+    assert writes == [("save_poll_counts", 3)]
+    assert all(store.get_fetch_state(s.name).not_modified == before[s.name] + 4 for s in sources)
+
+    monkeypatch.setattr(poller_module.defaults, "POLL_COUNTS_FLUSH_MAX", 3)
+    writes.clear()
+    for source in sources:  # ...unless that many outlets have counts waiting
+        await poller.poll(source)
+    assert writes == [("save_poll_counts", 3)]

@@ -177,7 +177,7 @@ class FastDocument:
     context: tuple  # what the items' reading depends on besides their own bytes
     element_keys: list[str | None]  # per item element read (None: no content), in order
     reader: str = "fast"
-    # with `read_fast(..., known=...)`: every item's chunk digest, and those read this time
+    # every item's chunk digest, where the items could be told apart by their bytes
     chunks: ItemChunks | None = None
 
     def keys(self) -> list[str]:
@@ -232,11 +232,10 @@ class KnownItems:
 
 @dataclass(frozen=True)
 class ItemChunks:
-    """The item chunks of one body: all their digests, and the key of each one read now."""
+    """The item chunks of one body: the digest of each, in order."""
 
     context: tuple
     digests: list[int]
-    read: dict[int, str | None]  # digest -> key (None: an item without content)
 
 
 _READ_ERRORS = (Declined, etree.XMLSyntaxError, ValueError, UnicodeError, RecursionError)
@@ -249,7 +248,8 @@ def read_fast(
 
     With `known`, item chunks (the bytes from `<item` to `</item>`) whose digest is known
     are not read again: the document then holds only the other items, and `chunks`
-    says which are which. A feed with one new item costs one item.
+    the digest of every item chunk, for the next time. A feed with one new item costs
+    one item.
     """
     try:
         return _read_chunked(body, url, content_type, known)
@@ -269,9 +269,8 @@ def _read_chunked(
         if document is not None:
             return document
     document = _read(body, url, content_type)
-    if len(document.element_keys) == len(spans):
-        read = dict(zip(digests, document.element_keys, strict=True))
-        document.chunks = ItemChunks(document.context, digests, read)
+    if len(document.element_keys) == len(spans):  # every chunk an item, and only those
+        document.chunks = ItemChunks(document.context, digests)
     return document
 
 
@@ -295,8 +294,7 @@ def _read_new_chunks(
     document = _read(mini, url, content_type, checked=True, source=(body, url, content_type))
     if document.context != known.context or len(document.element_keys) != len(new):
         return None  # namespaces or base changed, or the chunks were not items after all
-    read = {digests[i]: key for i, key in zip(new, document.element_keys, strict=True)}
-    document.chunks = ItemChunks(document.context, digests, read)
+    document.chunks = ItemChunks(document.context, digests)
     return document
 
 

@@ -97,9 +97,9 @@ def read_feed(
     """Parse one feed document, building entries lazily where it can; raises `FeedError` only.
 
     `known` (a `fastfeed.KnownItems`): item chunks already read and settled, skipped when
-    the fast path reads the document (its `chunks` then tell what was read).
+    the fast path reads the document (its `chunks` then hold every item chunk's digest).
     """
-    if not body or not body.strip():
+    if not body or body.isspace():  # not body.strip(): that copies the body
         raise FeedError("empty document")
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url)
@@ -236,9 +236,13 @@ def _ttl(value: Any) -> float | None:
 # ---- JSON Feed ----------------------------------------------------------------------
 
 
+_FIRST_NON_BLANK = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")  # after a BOM and whitespace
+
+
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
     """The body decides when it can (servers mislabel feeds); the Content-Type otherwise."""
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    first = _FIRST_NON_BLANK.search(body)
+    head = first.group() if first else b""
     if head in (b"{", b"<"):
         return head == b"{"
     return bool(content_type and "json" in content_type.lower())

@@ -206,9 +206,19 @@ class Poller:
             self._counted[state.outlet] = state
 
     def _maybe_flush(self) -> None:
-        unsaved = len(self._dirty) + len(self._counted)
+        """Flush every `state_flush_s`, or sooner when many whole rows are waiting.
+
+        Poll counts alone (304s) wait for the timed flush: between two flushes an
+        outlet's row is written once, however often it was polled.
+        """
+        if not (self._dirty or self._counted):
+            return
         due = time.monotonic() - self._flushed_at >= self.state_flush_s
-        if unsaved and (due or unsaved >= defaults.FETCH_STATE_FLUSH_MAX):
+        if (
+            due
+            or len(self._dirty) >= defaults.FETCH_STATE_FLUSH_MAX
+            or len(self._counted) >= defaults.POLL_COUNTS_FLUSH_MAX
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -306,17 +316,19 @@ class Poller:
             self.state.mark_seen(outlet.name, skipped)
         kept = sorted((a for a in articles if a not in late_old), key=lambda a: a.published)
 
-        keys = [a.entry_key for a in kept]
-        self._remember_items(outlet.name, document, set(keys))
         if kept:  # hold the validators back until the caller has stored these
+            # Until then the item chunks known before stay: should the caller not store
+            # these articles, the next poll reads their items again (and only those).
+            keys = [a.entry_key for a in kept]
             self._pending[outlet.name] = _Pending(
-                response.etag, response.last_modified, digest, keys, _known(document, set())
+                response.etag, response.last_modified, digest, keys, _known(document)
             )
             self._settled.pop(outlet.name, None)
         else:  # nothing left for the caller to store: this version is done with
             fetch_state.etag = response.etag
             fetch_state.last_modified = response.last_modified
             self._settled[outlet.name] = digest
+            self._remember_items(outlet.name, document)
         fetch_state.entries_seen += len(fresh)
         if first_poll:
             fetch_state.first_poll_entries = len(fresh)
@@ -336,9 +348,9 @@ class Poller:
             health=OutletHealth.of(fetch_state, now),
         )
 
-    def _remember_items(self, outlet: str, document: FeedDocument, pending: set[str]) -> None:
-        """Item chunks of this body whose entries are settled: not read again next time."""
-        known = _known(document, pending)
+    def _remember_items(self, outlet: str, document: FeedDocument) -> None:
+        """Item chunks of this body, whose entries are all settled: not read again next time."""
+        known = _known(document)
         if known is None:
             self._known.pop(outlet, None)
         else:
@@ -514,13 +526,12 @@ def cache_max_age(value: str | None) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _known(document: FeedDocument, pending: set[str]) -> KnownItems | None:
-    """The document's item chunks minus those whose entry the caller has yet to store."""
+def _known(document: FeedDocument) -> KnownItems | None:
+    """The document's item chunks, for reading its next version (None: not chunked)."""
     chunks = getattr(document, "chunks", None)
     if chunks is None:
         return None
-    unsettled = {digest for digest, key in chunks.read.items() if key in pending}
-    return KnownItems.of(chunks.context, (d for d in chunks.digests if d not in unsettled))
+    return KnownItems.of(chunks.context, chunks.digests)
 
 
 async def _entries(document: FeedDocument, keys: set[str]) -> list[FeedEntry]:
