@@ -71,6 +71,23 @@ def test_check_accepts_a_valid_config_and_reads_wirewatch_config(tmp_path):
     result = wirewatch("check", env=env)
     assert result.returncode == 0, result.stderr
     assert "ok" in result.stdout
+    # what each region name means, so that a surprise shows before the first alert
+    assert "balochistan-attacks: Balochistan = province or state in Pakistan" in result.stdout
+
+
+def test_check_says_what_a_region_group_holds(tmp_path):
+    watches = WATCHES.replace("regions: [Balochistan]", "regions: [Sahel, Baluchistan]")
+    config = write(tmp_path / "ok.yaml", "outlets: []\n" + watches)
+    result = wirewatch("check", "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        "  balochistan-attacks: Sahel = group of 5: Burkina Faso, Chad, Mali, Mauritania, Niger"
+        in lines
+    )
+    assert (
+        "  balochistan-attacks: Baluchistan = Balochistan, province or state in Pakistan" in lines
+    )
 
 
 @pytest.mark.slow

@@ -83,7 +83,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{config_path_from(args.config)}: ok ({len(config.outlets)} outlets, "
         f"{len(config.watches)} watches, {len(config.notifiers)} notifiers)"
     )
+    for line in region_lines(config):
+        print(line)
     return 0
+
+
+def region_lines(config: Config) -> list[str]:
+    """What each watch's region names mean, so that a surprise shows before the first alert:
+    '  balochistan-attacks: Baluchistan = Balochistan, province or state in Pakistan'."""
+    from wirewatch.rules.gazetteer import Gazetteer
+
+    gazetteer = Gazetteer.load()
+    lines = []
+    for watch in config.watches:
+        for name in watch.regions:
+            region = gazetteer.resolve_region(name)
+            if region is not None:
+                same = region.name == name
+                meaning = gazetteer.describe(region)
+                lines.append(
+                    f"  {watch.name}: {name} = {meaning}"
+                    if same
+                    else f"  {watch.name}: {name} = {region.name}, {meaning}"
+                )
+    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:

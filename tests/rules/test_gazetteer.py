@@ -16,6 +16,7 @@ from wirewatch.models import ArticleEncoding, PlaceHit
 from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace
 from wirewatch.rules.matcher import Matcher, article_places, no_place_reason, region_evidence
 from wirewatch.rules.place_names import fold, read_aliases
+from wirewatch.rules.region_groups import read_groups
 
 
 @pytest.fixture(scope="module")
@@ -516,3 +517,82 @@ def test_a_watch_place_in_a_district_counts_for_that_district(gazetteer):
     hits = article_places(SimpleNamespace(places=[place]), encoding("Raid in Sandiaye"))
     assert region_evidence([bajaur], hits) == (["Bajaur"], ["Bajaur"])
     assert gazetteer.resolve_region("Khyber Pakhtunkhwa").contains(hits[0])
+
+
+# ---- region groups: several countries or divisions under one name ----------------------------
+@pytest.mark.parametrize(
+    ("region", "text", "inside"),
+    [
+        ("Sahel", "Gunmen killed 20 soldiers near Gao in northern Mali on Sunday.", True),
+        ("Sahel", "Jihadists attacked a convoy near Djibo, Burkina Faso.", True),
+        ("Sahel", "Protesters marched through Dakar, Senegal, on Sunday.", False),
+        ("Darfur", "Shelling hit El Fasher, Sudan, overnight.", True),
+        ("Darfur", "Shelling hit Khartoum, Sudan, overnight.", False),
+        ("Donbass", "Missiles struck Kramatorsk in eastern Ukraine.", True),
+        ("Donbas", "Drones struck Lviv in western Ukraine.", False),
+        ("Middle East", "A car bomb exploded in Baghdad, Iraq.", True),
+        ("Middle East", "A car bomb exploded in Kabul, Afghanistan.", False),
+        ("Iraqi Kurdistan", "A drone hit Erbil airport in Iraq.", True),
+        ("Kurdistan Region", "A drone hit Basra airport in Iraq.", False),
+        ("Africa", "Police fired tear gas at protesters in Nairobi, Kenya.", True),
+        ("Africa", "Police fired tear gas at protesters in Lima, Peru.", False),
+        ("Caucasus", "Gunmen attacked a police post in Dagestan, Russia.", True),
+        ("Caucasus", "Gunmen attacked a police post near Moscow, Russia.", False),
+    ],
+)
+def test_a_region_group_holds_the_places_of_its_members(gazetteer, region, text, inside):
+    group = gazetteer.resolve_region(region)
+    assert group is not None and group.kind == "group"
+    names, places = region_evidence([group], gazetteer.find_places(text.split(".")[0], text))
+    assert (names == [group.name]) is inside, (names, places)
+
+
+def test_a_group_name_wins_over_a_town_or_province_of_the_same_name(gazetteer):
+    sahel, middle_east, sinai = (
+        gazetteer.resolve_region(n) for n in ("Sahel", "Middle East", "Sinai")
+    )
+    assert (sahel.kind, len(sahel.parts)) == ("group", 5)  # not Burkina Faso's province
+    assert {p.country for p in middle_east.parts} >= {"IQ", "SY", "YE"}  # not a place in Maryland
+    assert {(p.country, p.name) for p in sinai.parts} == {
+        ("EG", "North Sinai"),
+        ("EG", "South Sinai"),
+    }
+    province = gazetteer.resolve_region("Sahel Region")
+    assert (province.kind, province.country) == ("admin1", "BF")
+
+
+def test_every_built_in_group_is_known_by_each_of_its_names(gazetteer):
+    for spec in read_groups():
+        for name in spec.names:
+            region = gazetteer.resolve_region(name)
+            assert region is not None and region.name == spec.name, name
+            assert len(region.parts) == len(spec.members), name
+
+
+def test_groups_are_suggested_and_described(gazetteer):
+    assert "Darfur" in gazetteer.suggest("Darfurr")
+    assert gazetteer.describe(gazetteer.resolve_region("Sahel")) == (
+        "group of 5: Burkina Faso, Chad, Mali, Mauritania, Niger"
+    )
+    assert gazetteer.describe(gazetteer.resolve_region("Kosovo")) == "country"
+    assert gazetteer.describe(gazetteer.resolve_region("Turbat")) == "town in Balochistan, Pakistan"
+
+
+def test_a_watch_place_cannot_be_inside_a_group(gazetteer):
+    watch = SimpleNamespace(regions=["Sahel"], places=[SimpleNamespace(name="Menaka", region=None)])
+    with pytest.raises(ValueError, match="Sahel is a group of regions"):
+        Matcher([], None, gazetteer)._watch_places(watch)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "country"),
+    [
+        ("Fighting spread across Darfur as the army retreated.", "Darfur", "Sudan"),
+        ("Shelling in Donbas killed three civilians on Monday.", "Donbas", "Ukraine"),
+        ("Militants attacked a checkpoint in northern Sinai.", "Sinai", "Egypt"),
+    ],
+)
+def test_a_group_inside_one_country_is_a_place_in_articles_too(gazetteer, text, region, country):
+    hits = gazetteer.find_places(text.split(" ")[0], text)
+    for name in (region, country):
+        assert region_evidence([gazetteer.resolve_region(name)], hits)[0] == [name], (name, hits)

@@ -417,3 +417,24 @@ def test_a_lead_that_names_only_the_country_lets_the_body_say_where(matcher):
     attacks = {m.watch: m for m in matches}["balochistan-attacks"]
     assert attacks.regions == ["Balochistan"], attacks.reason
     assert "Mastung" in attacks.places
+
+
+def test_a_watch_on_a_region_group_fires_anywhere_inside_it():
+    sahel = watch(
+        name="sahel-attacks",
+        topic="militant attack",
+        description="Jihadist militants attack soldiers, police or villagers.",
+        regions=["Sahel"],
+    )
+    m = Matcher([sahel], Encoder(), Gazetteer.load())
+    m.prepare()
+    attack = "Jihadist gunmen on motorbikes attacked an army post near {town}, killing 14 soldiers."
+    mali = article("Militants attack army post in Mali", attack.format(town="Menaka, Mali"))
+    niger = article("Militants attack army post in Niger", attack.format(town="Tillaberi, Niger"))
+    nigeria = article("Militants attack army post in Nigeria", attack.format(town="Maiduguri"))
+    decided = asyncio.run(m.match_articles([mali, niger, nigeria]))
+    outcomes = [matches[0] for _, matches in decided]
+    assert [o.matched for o in outcomes] == [True, True, False], [o.reason for o in outcomes]
+    assert outcomes[0].regions == ["Sahel"] and "in Sahel via Mali, Menaka" in outcomes[0].reason
+    assert outcomes[2].reason == "no place inside Sahel (found: Nigeria; Maiduguri (Borno, NG))"
+    m.close()

@@ -5,7 +5,8 @@ Built at start from the data of ``place_names.py``:
   when the rest is distinctive: "Borno State" -> "Borno", and pycountry's ISO 3166-2 names);
 - second-level divisions (districts, agencies, counties): the ``county`` names of the towns,
   also without an ending such as "District" or "Agency"; each lies in its towns' admin1;
-- towns, their alternate spellings, and the aliases of ``data/aliases.tsv``.
+- towns, their alternate spellings, and the aliases of ``data/aliases.tsv``;
+- groups of countries or divisions (``region_groups.py``), for ``regions:`` only.
 
 Place finding is deliberately precise rather than greedy; see ``docs/matching.md``.
 """
@@ -27,6 +28,7 @@ from wirewatch.rules.place_names import (
     ADMIN1_ENDINGS,
     ADMIN1_RENAMED,
     ADMIN2_ENDINGS,
+    COUNTRIES_OUTSIDE_ISO,
     COUNTRY_ALIASES,
     DEMONYMS,
     STOPWORDS,
@@ -42,10 +44,11 @@ from wirewatch.rules.place_names import (
     release_free_memory,
     short_name,
 )
+from wirewatch.rules.region_groups import GroupSpec, read_groups
 
 log = logging.getLogger(__name__)
 
-RegionKind = Literal["country", "admin1", "admin2", "place"]
+RegionKind = Literal["country", "admin1", "admin2", "place", "group"]
 
 # A lower-case word right after a name that says it is a district: "Kurram district".
 ADMIN2_CUES = frozenset({"district", "agency", "tehsil", "division", "county", "tribal"})
@@ -53,20 +56,26 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*|\d+")
 _CONNECTORS = frozenset({"and", "of", "de", "del", "la", "le", "al", "el", "e", "va", "&"})
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 _MAX_NAME_TOKENS = 5
-_KIND_RANK = {"country": 4, "admin1": 3, "admin2": 2, "place": 1}
+_KIND_RANK = {"group": 5, "country": 4, "admin1": 3, "admin2": 2, "place": 1}
+_KIND_WORDS = {"admin1": "province or state", "admin2": "district", "place": "town"}
 
 
 @dataclass(frozen=True)
 class Region:
-    """A watched region: a country, a first- or second-level division, or a single place."""
+    """A watched region: a country, a first- or second-level division, a single place, or a
+    group of several countries or divisions (the Sahel, Darfur)."""
 
     name: str
     kind: RegionKind
-    country: str  # ISO 3166-1 alpha-2
+    country: str  # ISO 3166-1 alpha-2 ("" for a group)
     admin1: str | None = None
     members: frozenset[str] = field(default=frozenset(), repr=False)  # admin2: folded names
+    parts: tuple[Region, ...] = field(default=(), repr=False)  # a group: what it joins
 
     def contains(self, hit: PlaceHit) -> bool:
+        if self.kind == "group":  # a part's place, or the group's own name ("Darfur")
+            own = hit.admin1 == self.name and hit.country == self.parts[0].country
+            return own or any(part.contains(hit) for part in self.parts)
         if hit.country != self.country:
             return False
         if self.kind == "country":
@@ -148,6 +157,7 @@ class Gazetteer:
         self._display: dict[str, str] = {}  # folded -> a display spelling, for suggest()
         self._members: dict[Entry, frozenset[str]] = {}  # admin2 -> folded names inside it
         self._aliases: set[str] = set()  # folded aliases from data/aliases.tsv
+        self._groups: dict[str, Region] = {}  # folded name or alias -> group
         self._words: frozenset[str] = frozenset()
 
     # ---- building -------------------------------------------------------------------------
@@ -205,6 +215,7 @@ class Gazetteer:
             size[(place.country, place.admin1 or "")] += max(place.population, 1000)
         for country in pycountry.countries:
             self._add_country(country, size)
+        self._countries.update(COUNTRIES_OUTSIDE_ISO)
         for alias, code in COUNTRY_ALIASES.items():
             self._add(alias, self._country_entry(code, size), display=False)
         for (cc, state), canonical in admin1.items():
@@ -217,6 +228,8 @@ class Gazetteer:
         self._add_places(towns, places)
         self._add_alternates(alternates)
         self._add_aliases()
+        for spec in read_groups():
+            self._add_group(spec)
         # Later only names are looked up in it (and their singulars): keep those few thousand.
         keys = self._index.keys() | self._alternates.keys()
         singulars = {k[:-1] for k in keys if k[-1:] == "s"} | {
@@ -337,6 +350,36 @@ class Gazetteer:
                 self._add(alias, entry, display=False)
             self._aliases.add(fold(alias))
 
+    def _add_group(self, spec: GroupSpec) -> None:
+        parts = tuple(self._group_member(spec.name, member) for member in spec.members)
+        group = Region(spec.name, "group", "", parts=parts)
+        for name in spec.names:
+            self._groups[fold(name)] = group
+        countries = {part.country for part in parts}
+        if len(countries) == 1:  # "fighting in Darfur": a place in Sudan for articles too
+            size = sum(
+                e.population for p in parts for e in self.entries(p.name) if e.kind == p.kind
+            )
+            entry = Entry("admin1", spec.name, countries.pop(), spec.name, size)
+            for name in spec.names:
+                self._add(name, entry, display=name == spec.name)
+
+    def _group_member(self, group: str, member: str) -> Region:
+        """``CC`` (a country) or ``CC:Name`` (a division of it), as region_groups.tsv says."""
+        code, _, division = member.partition(":")
+        if not division:
+            if code not in self._countries:
+                raise ValueError(f"region group {group!r}: unknown country code {code!r}")
+            return Region(self._countries[code], "country", code)
+        entries = [
+            e
+            for e in self.entries(division)
+            if e.country == code and e.kind in ("admin1", "admin2")
+        ]
+        if not entries:
+            raise ValueError(f"region group {group!r}: no division {division!r} in {code}")
+        return self.region_of(max(entries, key=lambda e: _KIND_RANK[e.kind]))
+
     # ---- regions --------------------------------------------------------------------------
     def region_of(self, entry: Entry) -> Region:
         members = self._members.get(entry, frozenset())
@@ -349,6 +392,8 @@ class Gazetteer:
             code = key.upper()  # "KP" is Khyber Pakhtunkhwa (an alias), not North Korea's code
             known = code in self._countries
             return Region(self._countries[code], "country", code) if known else None
+        if key in self._groups:  # "Sahel": the region, not Burkina Faso's province
+            return self._groups[key]
         entries = self._index.get(key) or self._alternates.get(key)
         if not entries:
             return None
@@ -356,15 +401,30 @@ class Gazetteer:
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Known names close to ``name`` (for 'did you mean …?')."""
-        close = difflib.get_close_matches(fold(name), list(self._display), n=n * 3, cutoff=0.75)
+        groups = {key: group.name for key, group in self._groups.items()}
+        known = [*groups, *self._display]
+        close = difflib.get_close_matches(fold(name), known, n=n * 3, cutoff=0.75)
         ranked = sorted(
             close,
             key=lambda k: (
                 -difflib.SequenceMatcher(None, fold(name), k).ratio(),
-                -max(_KIND_RANK[e.kind] for e in self._index[k]),
+                -max(_KIND_RANK[e.kind] for e in self._index[k]) if k not in groups else -5,
             ),
         )
-        return list(dict.fromkeys(self._display[k] for k in ranked))[:n]
+        return list(dict.fromkeys(groups.get(k) or self._display[k] for k in ranked))[:n]
+
+    def describe(self, region: Region) -> str:
+        """What a region name resolved to, for `wirewatch check`: 'town in Balochistan,
+        Pakistan'; 'group of 5: Burkina Faso, Chad, Mali, Mauritania, Niger'."""
+        if region.kind == "group":
+            parts = sorted(part.name for part in region.parts)
+            shown = ", ".join(parts[:8]) + (f" and {len(parts) - 8} more" if len(parts) > 8 else "")
+            return f"group of {len(parts)}: {shown}"
+        country = self._countries.get(region.country, region.country)
+        if region.kind == "country":
+            return "country"
+        within = f"{region.admin1}, {country}" if region.admin1 != region.name else country
+        return f"{_KIND_WORDS[region.kind]} in {within}"
 
     def entries(self, name: str) -> list[Entry]:
         key = fold(name)

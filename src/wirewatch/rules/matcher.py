@@ -187,7 +187,13 @@ class Matcher:
             region = None if isinstance(place, str) else getattr(place, "region", None)
             if region is None and not regions:
                 raise ValueError(f"place {name!r}: the watch has no regions")
-            places.append(WatchPlace(name, self._region(region or regions[0])))
+            inside = self._region(region or regions[0])
+            if inside.kind == "group":
+                raise ValueError(
+                    f"place {name!r}: {inside.name} is a group of regions; name the country or"
+                    " division the place is in"
+                )
+            places.append(WatchPlace(name, inside))
         return places
 
     def close(self) -> None:

@@ -71,6 +71,9 @@ COUNTRY_ALIASES: dict[str, str] = {
     "uae": "AE",
 }
 
+# Countries in GeoNames' data that ISO 3166-1 (pycountry) has no entry for.
+COUNTRIES_OUTSIDE_ISO = {"XK": "Kosovo"}
+
 # Words that set the country context without being places themselves.
 DEMONYMS: dict[str, str] = {
     "pakistani": "PK",
@@ -138,14 +141,14 @@ DEMONYMS: dict[str, str] = {
 }
 
 
-def _data_lines(name: str) -> list[str]:
+def data_lines(name: str) -> list[str]:
     """Non-comment lines of a file in ``rules/data``."""
     text = (files("wirewatch.rules") / "data" / name).read_text("utf-8")
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 # Capitalised words never taken for places (data/stopwords.txt says why).
-STOPWORDS = frozenset(word for line in _data_lines("stopwords.txt") for word in line.split())
+STOPWORDS = frozenset(word for line in data_lines("stopwords.txt") for word in line.split())
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
 _ALTERNATE = re.compile(r"[A-Z][A-Za-z'.-]*(?: [A-Za-z][A-Za-z'.-]*)*")
@@ -236,7 +239,7 @@ def english_words() -> frozenset[str]:
 
 def read_aliases() -> list[tuple[str, str, str]]:
     """(alias, country, canonical name) rows of ``data/aliases.tsv``."""
-    rows = [line.split("\t") for line in _data_lines("aliases.tsv")]
+    rows = [line.split("\t") for line in data_lines("aliases.tsv")]
     return [(r[0].strip(), r[1].strip(), r[2].strip()) for r in rows if len(r) >= 3]
 
 
