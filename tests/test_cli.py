@@ -75,8 +75,9 @@ def test_check_accepts_a_valid_config_and_reads_wirewatch_config(tmp_path):
     assert "balochistan-attacks: Balochistan = province or state in Pakistan" in result.stdout
 
 
-def test_check_says_what_a_region_group_holds(tmp_path):
-    watches = WATCHES.replace("regions: [Balochistan]", "regions: [Sahel, Baluchistan]")
+def test_check_says_what_each_region_name_means(tmp_path):
+    regions = "regions: [Sahel, Baluchistan, Punjab]"
+    watches = WATCHES.replace("regions: [Balochistan]", regions)
     config = write(tmp_path / "ok.yaml", "outlets: []\n" + watches)
     result = wirewatch("check", "-c", str(config))
     assert result.returncode == 0, result.stderr
@@ -88,6 +89,10 @@ def test_check_says_what_a_region_group_holds(tmp_path):
     assert (
         "  balochistan-attacks: Baluchistan = Balochistan, province or state in Pakistan" in lines
     )
+    assert (
+        "  balochistan-attacks: Punjab = province or state in Pakistan"
+        " (also in India: write 'Punjab, India')"
+    ) in lines
 
 
 @pytest.mark.slow

@@ -98,14 +98,15 @@ def region_lines(config: Config) -> list[str]:
     for watch in config.watches:
         for name in watch.regions:
             region = gazetteer.resolve_region(name)
-            if region is not None:
-                same = region.name == name
-                meaning = gazetteer.describe(region)
-                lines.append(
-                    f"  {watch.name}: {name} = {meaning}"
-                    if same
-                    else f"  {watch.name}: {name} = {region.name}, {meaning}"
-                )
+            if region is None:
+                continue
+            meaning = gazetteer.describe(region)
+            line = f"  {watch.name}: {name} = " + (
+                meaning if region.name == name else f"{region.name}, {meaning}"
+            )
+            if others := gazetteer.elsewhere(name, region):
+                line += f" (also in {', '.join(others[:3])}: write '{name}, {others[0]}')"
+            lines.append(line)
     return lines
 
 

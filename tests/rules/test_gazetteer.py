@@ -590,9 +590,41 @@ def test_a_watch_place_cannot_be_inside_a_group(gazetteer):
         ("Fighting spread across Darfur as the army retreated.", "Darfur", "Sudan"),
         ("Shelling in Donbas killed three civilians on Monday.", "Donbas", "Ukraine"),
         ("Militants attacked a checkpoint in northern Sinai.", "Sinai", "Egypt"),
+        ("A drone strike in Waziristan killed four men.", "Waziristan", "Khyber Pakhtunkhwa"),
     ],
 )
 def test_a_group_inside_one_country_is_a_place_in_articles_too(gazetteer, text, region, country):
     hits = gazetteer.find_places(text.split(" ")[0], text)
     for name in (region, country):
         assert region_evidence([gazetteer.resolve_region(name)], hits)[0] == [name], (name, hits)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "country", "canonical"),
+    [
+        ("Punjab, India", "admin1", "IN", "Punjab"),  # "Punjab" alone is Pakistan's, the larger
+        ("Punjab, IN", "admin1", "IN", "Punjab"),
+        ("Hyderabad, India", "place", "IN", "Hyderabad"),  # alone: Pakistan's district
+        ("Georgia, United States", "admin1", "US", "Georgia"),  # alone: the country
+        ("Korea, Republic of", "country", "KR", "South Korea"),  # a comma inside a name
+        ("Amhara Region", "admin1", "ET", "Amhara"),
+        ("Rakhine State", "admin1", "MM", "Rakhine"),
+        ("Helmand Province", "admin1", "AF", "Helmand"),
+        ("Donetsk Oblast", "admin1", "UA", "Donetsk"),
+        ("Anbar", "admin1", "IQ", "Al Anbar"),
+        ("Hasakah", "admin1", "SY", "Al-Hasakah"),
+    ],
+)
+def test_region_names_as_users_write_them(gazetteer, name, kind, country, canonical):
+    region = gazetteer.resolve_region(name)
+    assert region is not None, name
+    assert (region.kind, region.country, region.name) == (kind, country, canonical)
+
+
+def test_a_qualified_name_must_exist_in_that_country(gazetteer):
+    assert gazetteer.resolve_region("Quetta, India") is None
+    assert gazetteer.resolve_region("Quetta, Atlantis") is None
+    assert gazetteer.resolve_region("Tigre Region") is None  # an ending is for divisions only
+    punjab = gazetteer.resolve_region("Punjab")
+    assert "India" in gazetteer.elsewhere("Punjab", punjab)
+    assert gazetteer.elsewhere("Quetta", gazetteer.resolve_region("Quetta")) == []

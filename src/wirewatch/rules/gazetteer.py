@@ -56,6 +56,7 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*|\d+")
 _CONNECTORS = frozenset({"and", "of", "de", "del", "la", "le", "al", "el", "e", "va", "&"})
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 _MAX_NAME_TOKENS = 5
+_ARABIC_ARTICLE = re.compile(r"(?:al|el|an|ar|as|ash|at|ad|az)[ -]")  # "al anbar", "ar-raqqah"
 _KIND_RANK = {"group": 5, "country": 4, "admin1": 3, "admin2": 2, "place": 1}
 _KIND_WORDS = {"admin1": "province or state", "admin2": "district", "place": "town"}
 
@@ -74,7 +75,7 @@ class Region:
 
     def contains(self, hit: PlaceHit) -> bool:
         if self.kind == "group":  # a part's place, or the group's own name ("Darfur")
-            own = hit.admin1 == self.name and hit.country == self.parts[0].country
+            own = hit.country == self.parts[0].country and fold(hit.resolved) == fold(self.name)
             return own or any(part.contains(hit) for part in self.parts)
         if hit.country != self.country:
             return False
@@ -227,6 +228,7 @@ class Gazetteer:
         self._add_admin2(towns, places)
         self._add_places(towns, places)
         self._add_alternates(alternates)
+        self._add_without_article()
         self._add_aliases()
         for spec in read_groups():
             self._add_group(spec)
@@ -340,6 +342,20 @@ class Gazetteer:
                     variant = key[:2] == own[:2] and abs(len(key) - len(own)) <= 3
                     self._add(key, town, key=key, index=None if variant else self._alternates)
 
+    def _add_without_article(self) -> None:
+        """Divisions known with the Arabic article are known without it too, as the English
+        press writes them: "Anbar" (Al Anbar), "Hasakah" (Al-Hasakah), "Najaf" (An Najaf)."""
+        for key, entries in list(self._index.items()):
+            match = _ARABIC_ARTICLE.match(key)
+            if match is None:
+                continue
+            short = key[match.end() :]
+            if short in self._index or not distinctive(short, self._words):
+                continue
+            for entry in entries:
+                if entry.kind in ("admin1", "admin2"):
+                    self._add(short, entry, display=False, key=short)
+
     def _add_aliases(self) -> None:
         for alias, cc, canonical in read_aliases():
             entries = [e for e in self._index.get(fold(canonical), ()) if e.country == cc]
@@ -360,7 +376,10 @@ class Gazetteer:
             size = sum(
                 e.population for p in parts for e in self.entries(p.name) if e.kind == p.kind
             )
-            entry = Entry("admin1", spec.name, countries.pop(), spec.name, size)
+            admin1s = {part.admin1 for part in parts}
+            in_one = len(admin1s) == 1 and all(part.kind == "admin2" for part in parts)
+            kind, admin1 = ("admin2", admin1s.pop()) if in_one else ("admin1", spec.name)
+            entry = Entry(kind, spec.name, countries.pop(), admin1, size)
             for name in spec.names:
                 self._add(name, entry, display=name == spec.name)
 
@@ -386,7 +405,9 @@ class Gazetteer:
         return Region(entry.name, entry.kind, entry.country, entry.admin1, members)
 
     def resolve_region(self, name: str) -> Region | None:
-        """A region name from a config: country name or code, admin1 or admin2 name, or town."""
+        """A region name from a config: a group, a country name or code, an admin1 or admin2
+        name, or a town. "Punjab, India" is the one in that country; "Amhara Region" and
+        "Helmand Province" are the divisions the data calls Amhara and Helmand."""
         key = fold(name)
         if len(key) == 2 and key.isalpha() and key not in self._aliases:
             code = key.upper()  # "KP" is Khyber Pakhtunkhwa (an alias), not North Korea's code
@@ -394,10 +415,37 @@ class Gazetteer:
             return Region(self._countries[code], "country", code) if known else None
         if key in self._groups:  # "Sahel": the region, not Burkina Faso's province
             return self._groups[key]
-        entries = self._index.get(key) or self._alternates.get(key)
+        entries = self._candidates(name)
+        place, _, country = name.rpartition(",")
+        if not entries and place.strip() and country.strip():  # "Korea, Republic of" is whole
+            within = self.resolve_region(country)
+            if within is None or within.kind != "country":
+                return None
+            entries = [e for e in self._candidates(place) if e.country == within.country]
         if not entries:
             return None
         return self.region_of(max(entries, key=lambda e: (_KIND_RANK[e.kind], e.population)))
+
+    def _candidates(self, name: str) -> list[Entry]:
+        """What a region name may mean; with an administrative ending, the divisions only."""
+        if entries := self.entries(name):
+            return entries
+        for endings, kind in ((ADMIN1_ENDINGS, "admin1"), (ADMIN2_ENDINGS, "admin2")):
+            short = short_name(name, endings, frozenset())
+            if short and (found := [e for e in self.entries(short) if e.kind == kind]):
+                return found
+        return []
+
+    def elsewhere(self, name: str, region: Region) -> list[str]:
+        """Other countries with a division of this name: Punjab is also a state of India."""
+        if region.kind not in ("admin1", "admin2"):
+            return []
+        others = {
+            e.country
+            for e in self.entries(name)
+            if e.kind in ("admin1", "admin2") and e.country != region.country
+        }
+        return sorted(self._countries.get(code, code) for code in others)
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Known names close to ``name`` (for 'did you mean …?')."""
