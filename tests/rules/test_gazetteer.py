@@ -628,3 +628,13 @@ def test_a_qualified_name_must_exist_in_that_country(gazetteer):
     punjab = gazetteer.resolve_region("Punjab")
     assert "India" in gazetteer.elsewhere("Punjab", punjab)
     assert gazetteer.elsewhere("Quetta", gazetteer.resolve_region("Quetta")) == []
+
+
+def test_a_group_across_countries_is_no_place_in_articles(gazetteer):
+    title = "Jihadist attacks across the Sahel kill 40"
+    text = "Gunmen struck army posts in Mali and Niger on Sunday, officials said."
+    hits = gazetteer.find_places(title, text)
+    assert hits and hits[0].resolved == "Mali", hits  # not Burkina Faso's Sahel province
+    assert "Sahel" not in {h.resolved for h in hits}
+    province = gazetteer.find_places("Raid in Burkina Faso's Sahel Region", "")
+    assert [(h.resolved, h.country) for h in province if h.admin1] == [("Sahel", "BF")]

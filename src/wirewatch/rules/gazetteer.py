@@ -159,6 +159,7 @@ class Gazetteer:
         self._members: dict[Entry, frozenset[str]] = {}  # admin2 -> folded names inside it
         self._aliases: set[str] = set()  # folded aliases from data/aliases.tsv
         self._groups: dict[str, Region] = {}  # folded name or alias -> group
+        self._broad: set[str] = set()  # names of groups across countries: no place in articles
         self._words: frozenset[str] = frozenset()
 
     # ---- building -------------------------------------------------------------------------
@@ -372,6 +373,8 @@ class Gazetteer:
         for name in spec.names:
             self._groups[fold(name)] = group
         countries = {part.country for part in parts}
+        if len(countries) > 1:  # "across the Sahel" says no country: not Burkina Faso's province
+            self._broad.update(fold(name) for name in spec.names)
         if len(countries) == 1:  # "fighting in Darfur": a place in Sudan for articles too
             size = sum(
                 e.population for p in parts for e in self.entries(p.name) if e.kind == p.kind
@@ -482,6 +485,8 @@ class Gazetteer:
         """Entries for a name as written, and whether they come from another name of a town
         ("Bombay", "Quds"; never looked up in capitals, where they are acronyms: "ISNA")."""
         key = fold(span)
+        if key in self._broad:
+            return [], False
         found = self._index.get(key) or self._index.get(key.rstrip("."))
         if found or span.isupper():
             return found or [], False
