@@ -53,7 +53,9 @@ RegionKind = Literal["country", "admin1", "admin2", "place", "group"]
 # A lower-case word right after a name that says it is a district: "Kurram district".
 ADMIN2_CUES = frozenset({"district", "agency", "tehsil", "division", "county", "tribal"})
 _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*|\d+")
-_CONNECTORS = frozenset({"and", "of", "de", "del", "la", "le", "al", "el", "e", "va", "&"})
+_CONNECTORS = frozenset(
+    {"and", "of", "de", "del", "la", "le", "al", "el", "e", "va", "&", "es", "da", "do", "du", "di"}
+)  # inside a name: "Dar es Salaam", "Mocimboa da Praia"
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 _MAX_NAME_TOKENS = 5
 _ARABIC_ARTICLE = re.compile(r"(?:al|el|an|ar|as|ash|at|ad|az)[ -]")  # "al anbar", "ar-raqqah"
@@ -159,7 +161,7 @@ class Gazetteer:
         self._members: dict[Entry, frozenset[str]] = {}  # admin2 -> folded names inside it
         self._aliases: set[str] = set()  # folded aliases from data/aliases.tsv
         self._groups: dict[str, Region] = {}  # folded name or alias -> group
-        self._broad: set[str] = set()  # names of groups across countries: no place in articles
+        self._broad: set[str] = set()  # names of groups across countries: like common words
         self._words: frozenset[str] = frozenset()
 
     # ---- building -------------------------------------------------------------------------
@@ -373,7 +375,7 @@ class Gazetteer:
         for name in spec.names:
             self._groups[fold(name)] = group
         countries = {part.country for part in parts}
-        if len(countries) > 1:  # "across the Sahel" says no country: not Burkina Faso's province
+        if len(countries) > 1:  # "across the Sahel" is Burkina Faso's province only in its context
             self._broad.update(fold(name) for name in spec.names)
         if len(countries) == 1:  # "fighting in Darfur": a place in Sudan for articles too
             size = sum(
@@ -485,8 +487,6 @@ class Gazetteer:
         """Entries for a name as written, and whether they come from another name of a town
         ("Bombay", "Quds"; never looked up in capitals, where they are acronyms: "ISNA")."""
         key = fold(span)
-        if key in self._broad:
-            return [], False
         found = self._index.get(key) or self._index.get(key.rstrip("."))
         if found or span.isupper():
             return found or [], False
@@ -505,11 +505,11 @@ class Gazetteer:
         combined = f"{title}\n\n{text}"
         title_end, lead_end = len(title), len(title) + 2 + _lead_length(text)
         mentions = self._mentions(combined)
-        context = _context(combined, mentions)
+        context, provinces = _context(combined, mentions), _named_admin1s(mentions)
         hits: dict[Entry, PlaceHit] = {}
         weights: dict[Entry, int] = defaultdict(int)
         for mention in mentions:
-            entry = _choose(mention, context)
+            entry = _choose(mention, context, provinces)
             if entry is None:
                 continue
             in_lead = mention.start < lead_end
@@ -565,7 +565,7 @@ class Gazetteer:
         written = _strip_possessive(text[start:end]).rstrip(".")
         mention = _Mention(written, start, candidates)
         names = [w for w in re.split(r"[\s-]+", fold(written)) if w not in _CONNECTORS]
-        mention.word = all(  # "Middle East", "Tank"; not "DI Khan"
+        mention.word = fold(written) in self._broad or all(  # "Middle East", "Tank"; not "DI Khan"
             len(w) > 2 and (is_word(w, self._words) or w in STOPWORDS) for w in names
         )
         mention.weak = mention.word
@@ -669,6 +669,18 @@ def _context(text: str, mentions: list[_Mention]) -> set[str]:
     return countries
 
 
+def _named_admin1s(mentions: list[_Mention]) -> set[tuple[str, str]]:
+    """(country, admin1) of the provinces the article names unambiguously: "Chhattisgarh"."""
+    named = set()
+    for mention in mentions:
+        kinds = {(e.kind, e.country, e.name) for e in mention.candidates}
+        if len(kinds) == 1:
+            kind, country, name = kinds.pop()
+            if kind == "admin1" and _sure(mention.candidates[0], mention):
+                named.add((country, name))
+    return named
+
+
 def _sure(entry: Entry, mention: _Mention) -> bool:
     """Whether ``entry`` may be taken for ``mention`` without the article naming its country."""
     if entry.kind == "country":
@@ -685,8 +697,14 @@ def _sure(entry: Entry, mention: _Mention) -> bool:
     return entry.population >= defaults.GAZETTEER_MIN_POPULATION
 
 
-def _choose(mention: _Mention, context: set[str]) -> Entry | None:
-    """The entry a mention refers to, or None when too unsure (an unknown small town)."""
+def _choose(
+    mention: _Mention, context: set[str], provinces: set[tuple[str, str]] = frozenset()
+) -> Entry | None:
+    """The entry a mention refers to, or None when too unsure (an unknown small town).
+
+    Among places of one name, one in a province the article names wins ("Chhattisgarh's
+    Bijapur" is not Karnataka's); else one in a country it names; else the most populous.
+    """
     candidates = mention.candidates
     if mention.weak:  # a small town named like a word or a person never counts: "Chamber"
         smallest = (
@@ -695,8 +713,9 @@ def _choose(mention: _Mention, context: set[str]) -> Entry | None:
             else defaults.GAZETTEER_MIN_POPULATION
         )
         candidates = [e for e in candidates if e.kind != "place" or e.population >= smallest]
+    in_province = [e for e in candidates if (e.country, e.admin1) in provinces]
     in_context = [e for e in candidates if e.country in context]
-    pool = in_context or [e for e in candidates if _sure(e, mention)]
+    pool = in_province or in_context or [e for e in candidates if _sure(e, mention)]
     if not pool:
         return None
     return max(pool, key=lambda e: (e.population, _KIND_RANK[e.kind]))
