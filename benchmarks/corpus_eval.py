@@ -169,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [w.name for w in watches if w.name not in labels]
     if missing:
         parser.error(f"no --label for {', '.join(missing)}")
-    specs = {w.name: parse_label_spec(f"{w.name}={labels[w.name]}") for w in watches}
+    gazetteer = Gazetteer.load()
+    specs = {w.name: parse_label_spec(f"{w.name}={labels[w.name]}", gazetteer) for w in watches}
     matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), Gazetteer.load())
     try:
         results = asyncio.run(matcher.match_articles([to_article(i) for i in items]))

@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from wirewatch.models import Article
+from wirewatch.models import Article, PlaceHit
 from wirewatch.pipeline import ArticleOutcome, Pipeline
 from wirewatch.store import Store
+
+if TYPE_CHECKING:
+    from wirewatch.rules.gazetteer import Gazetteer
 
 BATCH = 256
 
@@ -196,12 +199,16 @@ class LabelSpec:
     watch: str
     label: str
     region: str | None = None  # ISO country code ("PK") or first-level region ("Balochistan")
+    # with a gazetteer: whether an item's country/admin1 lie inside the region ("@Sahel")
+    inside: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
 
     def expects(self, item: dict[str, Any]) -> bool:
         if not (item.get("labels") or {}).get(self.label):
             return False
         if self.region is None:
             return True
+        if self.inside is not None:
+            return self.inside(item)
         wanted = self.region.casefold()
         return wanted in {str(item.get("country") or "").casefold(), _admin1(item)}
 
@@ -211,13 +218,44 @@ def _admin1(item: dict[str, Any]) -> str:
     return {"baluchistan": "balochistan"}.get(name, name)
 
 
-def parse_label_spec(text: str) -> LabelSpec:
-    """`balochistan-attacks=coordinated_attack@Balochistan` → LabelSpec."""
+def parse_label_spec(text: str, gazetteer: Gazetteer | None = None) -> LabelSpec:
+    """`balochistan-attacks=coordinated_attack@Balochistan` → LabelSpec.
+
+    With a gazetteer, REGION means what it means in `regions:` (a country by name or code, a
+    province, a group such as the Sahel) and an item is inside it by its `country` and
+    `admin1`; without one, or for a district or town, REGION must equal one of the two.
+    """
     watch, sep, rest = text.partition("=")
     if not sep or not watch or not rest:
         raise ValueError(f"--labels {text!r}: expected WATCH=LABEL or WATCH=LABEL@REGION")
     label, _, region = rest.partition("@")
-    return LabelSpec(watch.strip(), label.strip(), region.strip() or None)
+    region = region.strip()
+    inside = _inside_test(gazetteer, region, text) if gazetteer and region else None
+    return LabelSpec(watch.strip(), label.strip(), region or None, inside)
+
+
+def _inside_test(
+    gazetteer: Gazetteer, name: str, spec: str
+) -> Callable[[dict[str, Any]], bool] | None:
+    region = gazetteer.resolve_region(name)
+    if region is None:
+        hint = ", ".join(gazetteer.suggest(name)[:3])
+        raise ValueError(
+            f"--labels {spec!r}: unknown region {name!r}"
+            + (f" (did you mean {hint}?)" if hint else "")
+        )
+    if region.kind not in ("country", "admin1", "group"):
+        return None  # items say no more than country and admin1: compare the names
+
+    def inside(item: dict[str, Any]) -> bool:
+        country = str(item.get("country") or "").upper()
+        admin1 = str(item.get("admin1") or "")
+        province = gazetteer.resolve_region(f"{admin1}, {country}") if admin1 and country else None
+        canonical = province.admin1 if province is not None and province.kind == "admin1" else None
+        where = canonical or admin1 or country
+        return region.contains(PlaceHit(where, where, country, canonical or admin1 or None, True))
+
+    return inside
 
 
 @dataclass

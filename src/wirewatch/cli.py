@@ -264,7 +264,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     try:
-        specs = [backtest.parse_label_spec(text) for text in args.labels]
+        from wirewatch.rules.gazetteer import Gazetteer
+
+        gazetteer = Gazetteer.load() if args.labels else None
+        specs = [backtest.parse_label_spec(text, gazetteer) for text in args.labels]
         unknown = {s.watch for s in specs} - {w.name for w in config.watches}
         if unknown:
             raise ValueError(f"--labels names unknown watches: {', '.join(sorted(unknown))}")

@@ -1,0 +1,52 @@
+"""Backtest labels: which corpus items a `--labels WATCH=LABEL@REGION` spec expects to fire."""
+
+from __future__ import annotations
+
+import pytest
+
+from wirewatch.backtest import parse_label_spec
+from wirewatch.rules.gazetteer import Gazetteer
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+def item(country: str, admin1: str | None = None, attack: bool = True) -> dict:
+    return {"id": "x", "labels": {"attack": attack}, "country": country, "admin1": admin1}
+
+
+@pytest.mark.parametrize(
+    ("region", "where", "expected"),
+    [
+        ("Sahel", ("ML", "Gao"), True),  # a group: any of its countries
+        ("Sahel", ("BF", "Sahel"), True),
+        ("Sahel", ("SN", "Dakar"), False),
+        ("Pakistan", ("PK", "Sindh"), True),  # a country by name, not only by code
+        ("PK", ("PK", None), True),
+        ("Balochistan", ("PK", "Baluchistan"), True),  # the item's spelling of the province
+        ("Baluchistan", ("PK", "Balochistan"), True),  # ... or the spec's
+        ("Balochistan", ("IR", "Sistan and Baluchestan"), False),
+        ("Darfur", ("SD", "Northern Darfur"), True),
+        ("Darfur", ("SD", "Khartoum"), False),
+        ("Punjab, India", ("IN", "Punjab"), True),
+        ("Punjab, India", ("PK", "Punjab"), False),
+    ],
+)
+def test_a_label_region_means_what_it_means_in_regions(gazetteer, region, where, expected):
+    spec = parse_label_spec(f"w=attack@{region}", gazetteer)
+    assert spec.expects(item(*where)) is expected
+    assert not spec.expects(item(*where, attack=False))
+
+
+def test_an_unknown_label_region_is_an_error_with_suggestions(gazetteer):
+    with pytest.raises(ValueError, match=r"unknown region 'Balochstan' \(did you mean Balochistan"):
+        parse_label_spec("w=attack@Balochstan", gazetteer)
+
+
+def test_without_a_gazetteer_the_region_is_compared_by_name():
+    spec = parse_label_spec("w=attack@Balochistan")
+    assert spec.expects(item("PK", "Balochistan")) and spec.expects(item("PK", "Baluchistan"))
+    assert not parse_label_spec("w=attack@Sahel").expects(item("ML", "Gao"))
+    assert parse_label_spec("w=attack").expects(item("ML"))
