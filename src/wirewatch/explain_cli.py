@@ -86,6 +86,8 @@ async def explain_source(config: Config, source: str, out: TextIO) -> int:
         [(encoding, matches)] = await matcher.match_articles([article])
     finally:
         matcher.close()
-    explanation = format_explanation(article, encoding, matches, config.watches, matcher.prepared)
+    explanation = format_explanation(
+        article, encoding, matches, config.watches, matcher.prepared, config.model.name
+    )
     out.write(explanation + "\n")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -50,7 +51,7 @@ ARTICLE = Article(
 
 
 @pytest.fixture(scope="module")
-def explained() -> str:
+def decided():
     import asyncio
 
     matcher = Matcher(WATCHES, Encoder(), Gazetteer.load())
@@ -58,7 +59,25 @@ def explained() -> str:
         [(encoding, matches)] = asyncio.run(matcher.match_articles([ARTICLE]))
     finally:
         matcher.close()
-    return format_explanation(ARTICLE, encoding, matches, WATCHES, matcher.prepared)
+    return encoding, matches, matcher.prepared
+
+
+@pytest.fixture(scope="module")
+def explained(decided) -> str:
+    encoding, matches, prepared = decided
+    return format_explanation(ARTICLE, encoding, matches, WATCHES, prepared)
+
+
+def test_an_article_in_another_language_says_the_model_reads_english(decided, explained):
+    encoding, matches, prepared = decided
+    french = dataclasses.replace(ARTICLE, language="fr")
+    note = "language: fr; the default model reads English"
+    assert note in format_explanation(french, encoding, matches, WATCHES, prepared)
+    assert note not in explained  # no language given: nothing to say
+    multilingual = format_explanation(
+        french, encoding, matches, WATCHES, prepared, model="paraphrase-multilingual-MiniLM-L12-v2"
+    )
+    assert "language:" not in multilingual
 
 
 def test_header_and_every_watch(explained):

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.matcher import PreparedWatch, describe_place
 
@@ -18,6 +19,7 @@ def format_explanation(
     matches: Sequence[WatchMatch],
     watches: Sequence[Any],
     prepared: Sequence[PreparedWatch] = (),
+    model: str = defaults.MODEL_NAME,
 ) -> str:
     """Per watch: decision, score vs threshold, best passages, places and region, reason,
     and (given the matcher's ``prepared`` watches) the words each exclude phrase listens for.
@@ -29,6 +31,12 @@ def format_explanation(
         f"  {article.url or article.id} ({article.outlet})",
         f"  {len(encoding.passages)} passages; places: {_places_line(encoding.places)}",
     ]
+    language = (article.language or "").lower()
+    if language and not language.startswith("en") and model == defaults.MODEL_NAME:
+        lines.append(
+            f"  language: {language}; the default model reads English, so the scores of an "
+            'article in another language run low (docs/matching.md, "Other languages")'
+        )
     if encoding.opinion:
         lines.append("  marked as opinion (headline or address): it reports no new event")
     lines.append("")
