@@ -76,9 +76,8 @@ class Region:
     parts: tuple[Region, ...] = field(default=(), repr=False)  # a group: what it joins
 
     def contains(self, hit: PlaceHit) -> bool:
-        if self.kind == "group":  # a part's place, or the group's own name ("Darfur")
-            own = hit.country == self.parts[0].country and fold(hit.resolved) == fold(self.name)
-            return own or any(part.contains(hit) for part in self.parts)
+        if self.kind == "group":  # a part's place, or a one-country group's name ("Darfur")
+            return self._named(hit) or any(part.contains(hit) for part in self.parts)
         if hit.country != self.country:
             return False
         if self.kind == "country":
@@ -89,6 +88,10 @@ class Region:
         if self.kind == "admin2":
             return same_admin1 and fold(hit.resolved) in self.members
         return fold(hit.resolved) == fold(self.name)
+
+    def _named(self, hit: PlaceHit) -> bool:
+        countries = {part.country for part in self.parts}
+        return countries == {hit.country} and fold(hit.resolved) == fold(self.name)
 
     def __str__(self) -> str:
         return self.name
@@ -347,7 +350,7 @@ class Gazetteer:
 
     def _add_without_article(self) -> None:
         """Divisions known with the Arabic article are known without it too, as the English
-        press writes them: "Anbar" (Al Anbar), "Hasakah" (Al-Hasakah), "Najaf" (An Najaf)."""
+        press writes them: "Anbar" (Al Anbar), "Hasakah" (Al-Hasakah), "Hudaydah" (Al Hudaydah)."""
         for key, entries in list(self._index.items()):
             match = _ARABIC_ARTICLE.match(key)
             if match is None:
