@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from wirewatch.backtest import parse_label_spec
+from wirewatch.backtest import evaluate_labels, parse_label_spec, print_label_reports
 from wirewatch.rules.gazetteer import Gazetteer
 
 
@@ -50,3 +52,14 @@ def test_without_a_gazetteer_the_region_is_compared_by_name():
     assert spec.expects(item("PK", "Balochistan")) and spec.expects(item("PK", "Baluchistan"))
     assert not parse_label_spec("w=attack@Sahel").expects(item("ML", "Gao"))
     assert parse_label_spec("w=attack").expects(item("ML"))
+
+
+def test_a_miss_in_another_language_says_which(gazetteer):
+    spec = parse_label_spec("w=attack@Sahel", gazetteer)
+    french = {**item("BF", "Sahel"), "id": "fr-1", "title": "Attaque à Djibo", "language": "fr"}
+    english = {**item("ML", "Gao"), "id": "en-1", "title": "Attack in Gao", "language": "en"}
+    report = evaluate_labels([spec], [french, english], outcomes={})
+    out = io.StringIO()
+    print_label_reports(report, [french, english], out)
+    assert "missed fr-1 (0.00) [fr] Attaque à Djibo" in out.getvalue()
+    assert "missed en-1 (0.00) Attack in Gao" in out.getvalue()

@@ -315,10 +315,17 @@ def evaluate_labels(
     return reports
 
 
+def _title(item: dict[str, Any]) -> str:
+    """The title, tagged with the language when it is not English: "[fr] Burkina : …"."""
+    language = str(item.get("language") or "").lower()
+    tag = f"[{language}] " if language and not language.startswith("en") else ""
+    return tag + str(item["title"])
+
+
 def print_label_reports(
     reports: Sequence[LabelReport], items: Sequence[dict[str, Any]], out: TextIO
 ) -> None:
-    titles = {str(item["id"]): str(item["title"]) for item in items}
+    titles = {str(item["id"]): _title(item) for item in items}
     names = [
         f"{r.spec.watch} = {r.spec.label}" + (f"@{r.spec.region}" if r.spec.region else "")
         for r in reports
