@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,16 +31,24 @@ log = logging.getLogger("wirewatch")
 
 
 # ---- shared helpers -------------------------------------------------------------------------
-def region_checker() -> Callable[[str], str | None]:
+def region_checker() -> RegionChecker:
     """What `check` and `run` use to reject region names the gazetteer does not know."""
-    from wirewatch.rules.gazetteer import Gazetteer
+    return RegionChecker()
 
-    gazetteer = Gazetteer.load()
 
-    def check(name: str) -> str | None:
-        if gazetteer.resolve_region(name) is not None:
+class RegionChecker:
+    """A region name's problem, or None: unknown (with suggestions), or, for a watch's own
+    `places`, a group, which has no one country or division to put a place in."""
+
+    def __init__(self) -> None:
+        from wirewatch.rules.gazetteer import Gazetteer
+
+        self.gazetteer = Gazetteer.load()
+
+    def __call__(self, name: str) -> str | None:
+        if self.gazetteer.resolve_region(name) is not None:
             return None
-        suggestions = gazetteer.suggest(name)
+        suggestions = self.gazetteer.suggest(name)
         hint = (
             f" (did you mean {' or '.join(repr(s) for s in suggestions[:3])}?)"
             if suggestions
@@ -48,7 +56,16 @@ def region_checker() -> Callable[[str], str | None]:
         )
         return f"unknown region {name!r}{hint}"
 
-    return check
+    def for_place(self, name: str) -> str | None:
+        region = self.gazetteer.resolve_region(name)
+        if region is None:
+            return self(name)
+        if region.kind == "group":
+            return (
+                f"{region.name} is a group of regions: name the country or division the place "
+                "is in ({name: …, region: …})"
+            )
+        return None
 
 
 def load_checked(path: Path, *, check_regions: bool = True) -> tuple[Config | None, list[str]]:

@@ -578,6 +578,20 @@ def test_groups_are_suggested_and_described(gazetteer):
     assert gazetteer.describe(gazetteer.resolve_region("Turbat")) == "town in Balochistan, Pakistan"
 
 
+def test_check_rejects_a_watch_place_inside_a_group(gazetteer):
+    check = cli.region_checker()
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(watch_config("- Menaka\n", regions="[Sahel]"), region_check=check)
+    assert "places[0]: Sahel is a group of regions" in str(caught.value)
+    explicit = "- {name: Menaka, region: Sahel}\n- {name: Kidal, region: Mali}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(watch_config(explicit, regions="[Sahel, Mali]"), region_check=check)
+    assert "places[0].region: Sahel is a group of regions" in str(caught.value)
+    assert "places[1]" not in str(caught.value)
+    fine = watch_config("- Menaka\n", regions="[Mali]")
+    assert load_config_text(fine, region_check=check).watches[0].places[0].region == "Mali"
+
+
 def test_a_watch_place_cannot_be_inside_a_group(gazetteer):
     watch = SimpleNamespace(regions=["Sahel"], places=[SimpleNamespace(name="Menaka", region=None)])
     with pytest.raises(ValueError, match="Sahel is a group of regions"):

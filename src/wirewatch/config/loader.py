@@ -196,9 +196,7 @@ class _Load:
             if self.region_check is not None:
                 for j, region in enumerate_strings(watch.get("regions")):
                     self.check_region(("watches", i, "regions", j), region)
-                for j, place in enumerate_dicts(watch.get("places")):  # {name, region}
-                    if isinstance(place.get("region"), str):
-                        self.check_region(("watches", i, "places", j, "region"), place["region"])
+                self.check_place_regions(i, watch)
 
     def check_unique(self, data: dict[str, Any], section: str, what: str) -> None:
         first: dict[str, int] = {}
@@ -211,14 +209,27 @@ class _Load:
             else:
                 first[name] = i
 
-    def check_region(self, path: Path_, region: str) -> None:
-        assert self.region_check is not None
+    def check_region(self, path: Path_, region: str, check: RegionCheck | None = None) -> None:
+        check = check or self.region_check
+        assert check is not None
         try:
-            message = self.region_check(region)
+            message = check(region)
         except Exception as exc:
             message = f"cannot check region {region!r}: {exc}"
         if message:
             self.add(path, message)
+
+    def check_place_regions(self, i: int, watch: dict[str, Any]) -> None:
+        """The region of each of a watch's own `places`: written with it, or the watch's only
+        region. A checker may be stricter there (`for_place`: no group of regions)."""
+        check = getattr(self.region_check, "for_place", self.region_check)
+        regions = [r for _, r in enumerate_strings(watch.get("regions"))]
+        places = watch.get("places")
+        for j, place in enumerate(places if isinstance(places, list) else []):
+            if isinstance(place, dict) and isinstance(place.get("region"), str):
+                self.check_region(("watches", i, "places", j, "region"), place["region"], check)
+            elif isinstance(place, str) and len(regions) == 1 and check is not self.region_check:
+                self.check_region(("watches", i, "places", j), regions[0], check)
 
 
 class _Builder:
