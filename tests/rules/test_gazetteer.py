@@ -670,3 +670,22 @@ def test_a_group_across_countries_is_a_place_only_where_the_article_says_whose(g
 def test_a_place_is_taken_in_the_province_the_article_names(gazetteer, text, place, admin1):
     hits = {(h.resolved, h.admin1) for h in gazetteer.find_places("", text)}
     assert (place, admin1) in hits, hits
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(max_size=40)
+    | st.builds(
+        lambda a, b: f"{a}, {b}",
+        st.sampled_from(["Punjab", "Quetta", "", " ", "Sahel Region", "Korea"]),
+        st.text(max_size=20) | st.sampled_from(["India", "Pakistan", ",", "Sahel", "Republic of"]),
+    )
+)
+def test_any_region_name_resolves_or_is_unknown(gazetteer, name):
+    region = gazetteer.resolve_region(name)  # never raises
+    if region is not None:  # (an unknown name's suggestions are tested above; they are slow)
+        assert gazetteer.describe(region)
+        problem = cli.RegionChecker().for_place(name)
+        assert (problem is not None) == (region.kind == "group"), (name, problem)
