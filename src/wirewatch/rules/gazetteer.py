@@ -350,13 +350,14 @@ class Gazetteer:
 
     def _add_without_article(self) -> None:
         """Divisions known with the Arabic article are known without it too, as the English
-        press writes them: "Anbar" (Al Anbar), "Hasakah" (Al-Hasakah), "Hudaydah" (Al Hudaydah)."""
+        press writes them: "Anbar" (Al Anbar), "Muthanna" (Al Muthanna), "Jazirah" (Al Jazirah)."""
         for key, entries in list(self._index.items()):
             match = _ARABIC_ARTICLE.match(key)
             if match is None:
                 continue
             short = key[match.end() :]
-            if short in self._index or not distinctive(short, self._words):
+            taken = short in self._index or short in self._alternates  # "Quds" (Jerusalem)
+            if taken or not distinctive(short, self._words):
                 continue
             for entry in entries:
                 if entry.kind in ("admin1", "admin2"):
