@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -40,3 +41,17 @@ def test_matching_benchmark_reports_its_ratio_to_the_bare_encoder():
     out = run_benchmark("matching", "--articles", "2", "--repeat", "2", "--threads", "1")
     assert re.search(r"match_articles +[\d.]+ articles/s +ratio to raw [\d.]+", out)
     assert "ratio to raw by CPU time, round by round: median" in out
+
+
+def test_places_benchmark_scores_the_gazetteer_on_a_labeled_corpus(tmp_path):
+    items = [
+        {"id": "1", "title": "Gunmen attack police in Quetta", "text": "QUETTA, Pakistan - …",
+         "country": "PK", "admin1": "Balochistan", "places": ["Quetta", "Pakistan"]},
+        {"id": "2", "title": "Shelling hits Kramatorsk", "text": "Kramatorsk in Ukraine …",
+         "country": "UA", "admin1": "Donetsk Oblast", "places": ["Kramatorsk", "Kharkiv"]},
+    ]  # fmt: skip
+    (tmp_path / "tiny.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    out = run_benchmark("places_eval", "--corpus", str(tmp_path))
+    assert "labeled places found        3/4 (75%)" in out, out
+    assert "deciding country right      2/2" in out, out
+    assert "deciding admin1 right       2/2" in out, out
