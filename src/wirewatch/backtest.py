@@ -239,11 +239,7 @@ def _inside_test(
 ) -> Callable[[dict[str, Any]], bool] | None:
     region = gazetteer.resolve_region(name)
     if region is None:
-        hint = ", ".join(gazetteer.suggest(name)[:3])
-        raise ValueError(
-            f"--labels {spec!r}: unknown region {name!r}"
-            + (f" (did you mean {hint}?)" if hint else "")
-        )
+        raise ValueError(f"--labels {spec!r}: {gazetteer.unknown_region(name)}")
     if region.kind not in ("country", "admin1", "group"):
         return None  # items say no more than country and admin1: compare the names
 

@@ -58,7 +58,11 @@ _CONNECTORS = frozenset(
 )  # inside a name: "Dar es Salaam", "Mocimboa da Praia"
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 _MAX_NAME_TOKENS = 5
-_ARABIC_ARTICLE = re.compile(r"(?:al|el|an|ar|as|ash|at|ad|az)[ -]")  # "al anbar", "ar-raqqah"
+_ARABIC_ARTICLES = tuple(
+    f"{article}{joint}"
+    for article in ("al", "el", "an", "ar", "as", "ash", "at", "ad", "az")
+    for joint in " -"
+)
 _KIND_RANK = {"group": 5, "country": 4, "admin1": 3, "admin2": 2, "place": 1}
 _KIND_WORDS = {"admin1": "province or state", "admin2": "district", "place": "town"}
 
@@ -70,7 +74,7 @@ class Region:
 
     name: str
     kind: RegionKind
-    country: str  # ISO 3166-1 alpha-2 ("" for a group)
+    country: str  # ISO 3166-1 alpha-2 ("" for a group across countries)
     admin1: str | None = None
     members: frozenset[str] = field(default=frozenset(), repr=False)  # admin2: folded names
     parts: tuple[Region, ...] = field(default=(), repr=False)  # a group: what it joins
@@ -90,8 +94,7 @@ class Region:
         return fold(hit.resolved) == fold(self.name)
 
     def _named(self, hit: PlaceHit) -> bool:
-        countries = {part.country for part in self.parts}
-        return countries == {hit.country} and fold(hit.resolved) == fold(self.name)
+        return hit.country == self.country and fold(hit.resolved) == fold(self.name)
 
     def __str__(self) -> str:
         return self.name
@@ -351,17 +354,20 @@ class Gazetteer:
     def _add_without_article(self) -> None:
         """Divisions known with the Arabic article are known without it too, as the English
         press writes them: "Anbar" (Al Anbar), "Muthanna" (Al Muthanna), "Jazirah" (Al Jazirah)."""
-        for key, entries in list(self._index.items()):
-            match = _ARABIC_ARTICLE.match(key)
-            if match is None:
+        found: dict[str, list[Entry]] = {}  # added after the walk: no copy of the index
+        for key, entries in self._index.items():
+            if not key.startswith(_ARABIC_ARTICLES):  # "al anbar", "ar-raqqah"
                 continue
-            short = key[match.end() :]
-            taken = short in self._index or short in self._alternates  # "Quds" (Jerusalem)
-            if taken or not distinctive(short, self._words):
+            article = next(a for a in _ARABIC_ARTICLES if key.startswith(a))
+            short = key[len(article) :]
+            taken = short in self._index or short in self._alternates or short in found
+            if taken or not distinctive(short, self._words):  # "Quds" stays Jerusalem
                 continue
+            if divisions := [e for e in entries if e.kind in ("admin1", "admin2")]:
+                found[short] = divisions
+        for short, entries in found.items():
             for entry in entries:
-                if entry.kind in ("admin1", "admin2"):
-                    self._add(short, entry, display=False, key=short)
+                self._add(short, entry, display=False, key=short)
 
     def _add_aliases(self) -> None:
         for alias, cc, canonical in read_aliases():
@@ -375,10 +381,11 @@ class Gazetteer:
 
     def _add_group(self, spec: GroupSpec) -> None:
         parts = tuple(self._group_member(spec.name, member) for member in spec.members)
-        group = Region(spec.name, "group", "", parts=parts)
+        countries = {part.country for part in parts}
+        country = next(iter(countries)) if len(countries) == 1 else ""
+        group = Region(spec.name, "group", country, parts=parts)
         for name in spec.names:
             self._groups[fold(name)] = group
-        countries = {part.country for part in parts}
         if len(countries) > 1:  # "across the Sahel" is Burkina Faso's province only in its context
             self._broad.update(fold(name) for name in spec.names)
         if len(countries) == 1:  # "fighting in Darfur": a place in Sudan for articles too
@@ -455,6 +462,11 @@ class Gazetteer:
             if e.kind in ("admin1", "admin2") and e.country != region.country
         }
         return sorted(self._countries.get(code, code) for code in others)
+
+    def unknown_region(self, name: str) -> str:
+        """The message for a region name that ``resolve_region`` does not know."""
+        hint = ", ".join(self.suggest(name)[:3])
+        return f"unknown region {name!r}" + (f" (did you mean {hint}?)" if hint else "")
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Known names close to ``name`` (for 'did you mean …?')."""

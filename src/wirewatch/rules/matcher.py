@@ -172,9 +172,7 @@ class Matcher:
     def _region(self, name: str) -> Region:
         region = self.gazetteer.resolve_region(name)
         if region is None:
-            hint = ", ".join(self.gazetteer.suggest(name)[:3])
-            suffix = f" (did you mean {hint}?)" if hint else ""
-            raise ValueError(f"unknown region {name!r}{suffix}")
+            raise ValueError(self.gazetteer.unknown_region(name))
         return region
 
     def _watch_places(self, watch: Any) -> list[WatchPlace]:
