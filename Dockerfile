@@ -24,7 +24,7 @@ RUN /opt/wirewatch/bin/pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_
  && /opt/wirewatch/bin/python -m pip uninstall --yes pip
 # The bundled model ships inside the installed packages: prove it loads with no network.
 RUN /opt/wirewatch/bin/python -c "from wirewatch.rules.encoder import Encoder; Encoder().encode(['ok'])" \
- && /opt/wirewatch/bin/python -c "from wirewatch.rules.gazetteer import Gazetteer; Gazetteer.load()"
+ && /opt/wirewatch/bin/python -c "from wirewatch.rules.places import Gazetteer; Gazetteer.load()"
 
 # ---- final: the runtime only (no compiler, no pip in the venv), as an unprivileged user ----
 FROM python:3.11-slim

@@ -31,8 +31,8 @@ from wirewatch.backtest import LabelSpec, parse_label_spec, parse_published
 from wirewatch.config.schema import WatchConfig
 from wirewatch.models import Article, WatchMatch
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer
 from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"

@@ -269,7 +269,7 @@ class Crawler:
 
         self.fetcher = await Fetcher(self.config).__aenter__()
         self.scheduler = CrawlScheduler(
-            Poller(self.fetcher, self.store, self.config), self._on_result
+            Poller(self.fetcher, self.store.crawl, self.config), self._on_result
         )
         return self
 
@@ -281,7 +281,7 @@ class Crawler:
         self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
         if result.articles:
             with self.store.transaction():
-                self.store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
+                self.store.crawl.mark_seen(result.outlet, [a.entry_key for a in result.articles])
         if sum(self.statuses.values()) >= len(self.outlets):
             self.everyone.set()
 

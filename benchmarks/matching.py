@@ -34,8 +34,8 @@ from pathlib import Path
 from benchmarks.corpus_eval import DEFAULT_CONFIG, load_watches
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer
 from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
 
 SENTENCES = [
     "Militants attacked a checkpoint near Quetta on Saturday, officials said.",

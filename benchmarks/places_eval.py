@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus_eval import DEFAULT_CORPUS, load_items
-from wirewatch.rules.gazetteer import Gazetteer
 from wirewatch.rules.matcher import deciding_places, describe_place
-from wirewatch.rules.place_names import fold
+from wirewatch.rules.places import Gazetteer
+from wirewatch.rules.places.names import fold
 
 
 def evaluate(items: list[dict[str, Any]], gazetteer: Gazetteer, verbose: bool) -> dict[str, int]:

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from wirewatch.backtest import evaluate_labels, parse_label_spec, print_label_reports
-from wirewatch.rules.gazetteer import Gazetteer
+from wirewatch.rules.places import Gazetteer
 
 
 @pytest.fixture(scope="module")

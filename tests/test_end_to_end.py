@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.configs import (
+    ATTACKS_EXAMPLES,
+    ATTACKS_EXCLUDE,
+    attacks_watch,
+    config_yaml,
+    site_outlets,
+    slack_notifier,
+    sqlite,
+)
 from wirewatch.config.loader import load_config_text
 from wirewatch.demo.articles import DEMO_ARTICLES, DEMO_OUTLETS
 from wirewatch.demo.site import DemoSite
-from wirewatch.service import Service
+from wirewatch.service.service import Service
 
 pytestmark = pytest.mark.slow
 
@@ -35,35 +44,21 @@ SEED_WORDS = ("Balochistan", "Quetta", "Gwadar", "BLA", "Baloch")
 
 
 def service_config(site: DemoSite, slack_api, db_path, *, group_wait: str) -> str:
-    outlets = "\n".join(
-        f"  - {{name: {o.name}, feed: '{site.feed_url(o)}', interval: 60s}}" for o in DEMO_OUTLETS
+    return config_yaml(
+        storage=sqlite(db_path),
+        crawler={"allow_private_addresses": True},
+        outlets=site_outlets(site, *DEMO_OUTLETS, interval="60s"),
+        watches=[
+            attacks_watch(
+                examples=ATTACKS_EXAMPLES,
+                exclude=ATTACKS_EXCLUDE,
+                group_wait=group_wait,
+                update_interval="0s",
+                notify=["soc-slack"],
+            )
+        ],
+        notifiers=[slack_notifier(slack_api)],
     )
-    return f"""
-storage:
-  url: sqlite:///{db_path}
-crawler:
-  allow_private_addresses: true
-outlets:
-{outlets}
-watches:
-  - name: balochistan-attacks
-    topic: coordinated attacks
-    description: >-
-      Militants carry out several simultaneous or linked assaults on security forces,
-      government sites or infrastructure.
-    examples: ["Gunmen and suicide bombers struck army camps in three towns at once"]
-    exclude: ["a coordinated cyber attack on bank servers", "a bowling attack in cricket"]
-    regions: [Balochistan]
-    group_wait: {group_wait}
-    update_interval: 0s
-    notify: [soc-slack]
-notifiers:
-  - name: soc-slack
-    type: slack
-    token: {slack_api.token}
-    channel: "#security-alerts"
-    base_url: {slack_api.base_url}
-"""
 
 
 async def run_cycle(config_text: str) -> Service:

@@ -1,5 +1,5 @@
 import sys
 
-from wirewatch.cli import main
+from wirewatch.cli.main import main
 
 sys.exit(main())

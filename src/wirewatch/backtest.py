@@ -22,7 +22,7 @@ from wirewatch.pipeline import ArticleOutcome, Pipeline
 from wirewatch.store import Store
 
 if TYPE_CHECKING:
-    from wirewatch.rules.gazetteer import Gazetteer
+    from wirewatch.rules.places import Gazetteer
 
 BATCH = 256
 

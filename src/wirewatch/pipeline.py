@@ -1,24 +1,34 @@
-"""One batch of new articles through the pipeline: store -> match -> stories -> outbox.
+"""One batch of new articles through the pipeline: store -> match -> stories -> alerts.
 
 `run`, `demo` and `backtest` all go through `Pipeline.process`, so a backtest
 decides exactly as the service does. Everything one batch writes is committed in
 one transaction, together with marking its feed entries seen: a crash part-way
 leaves the entries unseen and the next poll processes them again.
+
+Articles that arrive while a batch is being matched go together into the next batch
+(`Batcher`): many outlets answer within the same second, and matching their articles
+one poll at a time would call the model once per poll with a handful of passages. The
+batcher lets the first poll's articles through at once and gathers everything that
+arrives meanwhile into one call, so the model sees full batches when the service is
+busy and no wait when it is idle.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
+from wirewatch.alerts.policy import AlertPolicy
 from wirewatch.models import Article, ArticleEncoding, WatchMatch
-from wirewatch.store import Store, utcnow
-from wirewatch.stories import StoryAssigner, StoryDecision
+from wirewatch.store import Store
+from wirewatch.stories.assigner import StoryAssigner, StoryDecision
+from wirewatch.util import utcnow
 
 log = logging.getLogger(__name__)
 _SPACE = re.compile(r"\s+")
@@ -54,11 +64,6 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(_SPACE.sub(" ", body.lower()).strip().encode()).hexdigest()
 
 
-def delivery_id(story_id: str, notifier: str, *parts: str) -> str:
-    digest = hashlib.sha256("\0".join([story_id, notifier, *parts]).encode()).hexdigest()
-    return f"d-{digest[:20]}"
-
-
 class Pipeline:
     def __init__(
         self,
@@ -72,11 +77,11 @@ class Pipeline:
         self.matcher = matcher
         self.watches = {w.name: w for w in watches}
         self.stories = StoryAssigner(store)
-        self.clock = clock  # when alerts are due: grouping wait and update interval
+        self.alerts = AlertPolicy(store, clock)
 
     async def process(self, articles: Sequence[Article]) -> list[ArticleOutcome]:
         fresh = sorted(
-            (a for a in articles if not self.store.has_article(a.id)), key=lambda a: a.published
+            (a for a in articles if not self.store.articles.has(a.id)), key=lambda a: a.published
         )
         decided = await self.matcher.match_articles(fresh) if fresh else []
         outcomes = []
@@ -85,7 +90,7 @@ class Pipeline:
                 outcomes.append(self._record(article, encoding, matches))
             for article in articles:
                 if article.entry_key:
-                    self.store.mark_seen(article.outlet, [article.entry_key])
+                    self.store.crawl.mark_seen(article.outlet, [article.entry_key])
         return outcomes
 
     def _record(
@@ -94,7 +99,7 @@ class Pipeline:
         digest = content_hash(article)
         outcome = ArticleOutcome(article, matches)
         outcome.duplicate_of = self._duplicate_of(article, digest)
-        self.store.add_article(article, digest)
+        self.store.articles.add(article, digest)
         if outcome.duplicate_of:
             self._record_duplicate(outcome)
             return outcome
@@ -105,86 +110,79 @@ class Pipeline:
                 decision = self.stories.assign(watch, article, encoding, match)
                 outcome.stories[match.watch] = decision
                 story_id = decision.story_id
-                self._enqueue_alerts(watch, article, decision)
-            self.store.add_match(article.id, match, story_id)
+                self.alerts.queue(watch, article, decision)
+            self.store.articles.add_match(article.id, match, story_id)
         return outcome
 
     def _duplicate_of(self, article: Article, digest: str) -> str | None:
         """The stored article this one repeats: the same page, or the same text again from
         the same outlet. The same text from another outlet is a syndicated copy, not a
         duplicate: it is matched and joins the original's story as one more source."""
-        if article.url and (same_page := self.store.find_duplicate(article, "")):
+        if article.url and (same_page := self.store.articles.find_duplicate(article, "")):
             return same_page
-        same_text = self.store.find_duplicate(article, digest)
+        same_text = self.store.articles.find_duplicate(article, digest)
         if same_text is None:
             return None
-        original = self.store.get_article(same_text)
+        original = self.store.articles.get(same_text)
         return None if original is not None and original.outlet != article.outlet else same_text
 
     def _record_duplicate(self, outcome: ArticleOutcome) -> None:
         """An article already stored under the same URL or text: never a second match."""
-        self.store.record_decision(
+        self.store.decisions.record(
             decision="skip",
             reason=f"duplicate of {outcome.duplicate_of} (same URL, or same text from the same"
             " outlet)",
             article_id=outcome.article.id,
         )
 
-    def _enqueue_alerts(self, watch: PipelineWatch, article: Article, decision: StoryDecision):
-        """Queue an alert per notifier, or say why not (no notifiers, silenced, grouped)."""
-        kind = "new_story" if decision.new_story else "story_update"
-        reason = "new story" if decision.new_story else f"new source ({decision.joined_by})"
-        trail = {"watch": watch.name, "story_id": decision.story_id, "article_id": article.id}
-        if not watch.notify:
-            self.store.record_decision(
-                decision="skip", reason=f"{reason}; watch has no notifiers", **trail
-            )
-            return
-        silence = self.store.active_silence(watch.name, decision.story_id, self.clock())
-        if silence is not None:
-            self.store.record_decision(
-                decision="silenced",
-                reason=f"{reason}; silence #{silence.id} until {silence.ends_at:%Y-%m-%d %H:%M}Z"
-                f": {silence.reason}",
-                **trail,
-            )
-            return
-        for notifier in watch.notify:
-            self._enqueue_one(watch, notifier, kind, reason, article, decision, trail)
 
-    def _enqueue_one(
-        self,
-        watch: PipelineWatch,
-        notifier: str,
-        kind: str,
-        reason: str,
-        article: Article,
-        decision: StoryDecision,
-        trail: dict[str, str],
-    ) -> None:
-        now = self.clock()
-        waiting = self.store.waiting_alert(decision.story_id, notifier, now)
-        if waiting is not None:  # still in its grouping wait or update interval: join it
-            self.store.add_to_alert(waiting.delivery_id, [article.id])
-            self.store.record_decision(
-                decision="grouped",
-                reason=f"{reason}; joins queued {waiting.kind} {waiting.delivery_id}",
-                notifier=notifier,
-                **trail,
-            )
+# ---- batching: what arrives while a batch is matched goes into the next one ----------
+class HasArticleId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class HasArticle(Protocol):
+    @property
+    def article(self) -> HasArticleId: ...
+
+
+ArticleT = TypeVar("ArticleT", bound=HasArticleId)
+OutcomeT = TypeVar("OutcomeT", bound=HasArticle)
+
+
+class Batcher(Generic[ArticleT, OutcomeT]):
+    """``await submit(articles)`` returns the outcomes of exactly those articles."""
+
+    def __init__(self, process: Callable[[list[ArticleT]], Awaitable[list[OutcomeT]]]) -> None:
+        self._process = process
+        self._waiting: list[tuple[Sequence[ArticleT], asyncio.Future[list[OutcomeT]]]] = []
+        self._running = asyncio.Lock()
+        self.batches = 0  # how many calls of ``process`` so far (for metrics and tests)
+
+    async def submit(self, articles: Sequence[ArticleT]) -> list[OutcomeT]:
+        done: asyncio.Future[list[OutcomeT]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((articles, done))
+        async with self._running:
+            if not done.done():  # nobody took us along in their batch: run one ourselves
+                await self._run(done)
+        return await done
+
+    async def _run(self, mine: asyncio.Future[list[OutcomeT]]) -> None:
+        waiting, self._waiting = self._waiting, []
+        unique = {a.id: a for articles, _ in waiting for a in articles}
+        self.batches += 1
+        try:
+            outcomes = await self._process(list(unique.values()))
+        except asyncio.CancelledError:
+            # Our caller is being cancelled; the others' articles go into the next batch.
+            self._waiting[:0] = [(a, done) for a, done in waiting if done is not mine]
+            mine.cancel()
+            raise
+        except Exception as exc:
+            for _, done in waiting:
+                done.set_exception(exc)
             return
-        if decision.new_story:
-            not_before = now + timedelta(seconds=watch.group_wait)
-        else:
-            last = self.store.last_alert_at(decision.story_id, notifier) or now
-            not_before = max(now, last + timedelta(seconds=watch.update_interval))
-        self.store.enqueue(
-            delivery_id=delivery_id(decision.story_id, notifier, kind, article.id),
-            notifier=notifier,
-            story_id=decision.story_id,
-            kind=kind,
-            article_ids=[article.id],
-            not_before=not_before,
-            now=now,
-        )
-        self.store.record_decision(decision="send", reason=reason, notifier=notifier, **trail)
+        by_id = {o.article.id: o for o in outcomes}
+        for articles, done in waiting:
+            done.set_result([by_id[a.id] for a in articles if a.id in by_id])

@@ -6,14 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from wirewatch import defaults
-from wirewatch.config.schema import (
-    Config,
-    EmailConfig,
-    ServerConfig,
-    StorageConfig,
-    parse_duration,
-    parse_size,
-)
+from wirewatch.config.notifiers import EmailConfig
+from wirewatch.config.schema import Config, ServerConfig, StorageConfig
+from wirewatch.config.types import parse_duration, parse_size
 
 EMAIL = {"name": "digest", "type": "email", "host": "smtp.example.org", "from": "w@example.org",
          "to": ["soc@example.org"], "schedule": "0 7 * * *"}  # fmt: skip

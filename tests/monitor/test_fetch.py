@@ -9,7 +9,8 @@ import pytest
 
 from tests.fixtures.outlets import OutletServer, crawler_settings
 from wirewatch import defaults
-from wirewatch.monitor.fetch import Fetcher, is_public_address, parse_retry_after
+from wirewatch.monitor.fetch import Fetcher, is_public_address
+from wirewatch.util import parse_retry_after
 
 MB = defaults.MB
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
-from wirewatch.cli import main
-from wirewatch.metrics import Metrics
+from wirewatch.cli.main import main
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
 from wirewatch.monitor.scheduler import CrawlScheduler
+from wirewatch.service.metrics import Metrics
 from wirewatch.store import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -32,10 +32,10 @@ async def poll_twice(server: OutletServer, database, clock: list[datetime]) -> N
     store = Store(database)
     settings = crawler_settings(per_host_delay=0, allow_private_addresses=True)
     async with Fetcher(settings) as fetcher:
-        poller = Poller(fetcher, store, settings, clock=lambda: clock[0])
+        poller = Poller(fetcher, store.crawl, settings, clock=lambda: clock[0])
 
         async def on_result(result: PollResult) -> None:
-            store.mark_seen(result.outlet, [a.entry_key for a in result.articles])
+            store.crawl.mark_seen(result.outlet, [a.entry_key for a in result.articles])
 
         scheduler = CrawlScheduler(poller, on_result)
         sources = [outlet("dawn", feed), outlet("down", "http://127.0.0.1:9/feed")]
@@ -86,9 +86,9 @@ async def test_health_figures_are_metrics(outlet_server: OutletServer) -> None:
     store = Store(":memory:")
     settings = crawler_settings(per_host_delay=0, allow_private_addresses=True)
     async with Fetcher(settings) as fetcher:
-        poller = Poller(fetcher, store, settings, clock=lambda: clock[0])
+        poller = Poller(fetcher, store.crawl, settings, clock=lambda: clock[0])
         first = await poller.poll(outlet("dawn", feed))
-        store.mark_seen("dawn", [a.entry_key for a in first.articles])
+        store.crawl.mark_seen("dawn", [a.entry_key for a in first.articles])
         metrics.observe_poll(first)
         clock[0] += timedelta(hours=12)
         metrics.observe_poll(await poller.poll(outlet("dawn", feed)))

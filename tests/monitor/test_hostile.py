@@ -22,7 +22,7 @@ MB = defaults.MB
 async def poller() -> AsyncIterator[Poller]:
     settings = crawler_settings(per_host_delay=0, total_timeout=5, read_timeout=1)
     async with Fetcher(settings) as fetcher:
-        yield Poller(fetcher, Store(":memory:"), settings)
+        yield Poller(fetcher, Store(":memory:").crawl, settings)
 
 
 def xml_feed(title: str, *, declaration: str = '<?xml version="1.0" encoding="UTF-8"?>') -> str:
@@ -48,7 +48,7 @@ async def test_one_slow_outlet_does_not_delay_the_others(outlet_server: OutletSe
     settings = crawler_settings(per_host_delay=0, per_host_concurrency=4)
     async with Fetcher(settings) as fetcher:
         scheduler = CrawlScheduler(
-            Poller(fetcher, Store(":memory:"), settings),
+            Poller(fetcher, Store(":memory:").crawl, settings),
             on_result,
             jitter_s=0,
             first_run_spread_s=0,
@@ -201,7 +201,7 @@ async def test_links_to_loopback_and_link_local_addresses_are_not_followed(
     feed = outlet_server.add_feed("/feed", items)
     settings = crawler_settings(per_host_delay=0)  # allow_private_addresses: false
     async with Fetcher(settings) as fetcher:
-        result = await Poller(fetcher, Store(":memory:"), settings).poll(outlet("dawn", feed))
+        result = await Poller(fetcher, Store(":memory:").crawl, settings).poll(outlet("dawn", feed))
     assert result.status == "ok" and result.pages_skipped == 2 and result.page_failures == 0
     assert {a.title: a.text for a in result.articles} == {
         "Loopback": "Loopback summary.",
@@ -218,7 +218,7 @@ async def test_a_huge_article_page_falls_back_to_the_feed_text(
     feed = outlet_server.add_feed("/feed", items)
     settings = crawler_settings(per_host_delay=0, allow_private_addresses=True)
     async with Fetcher(settings) as fetcher:
-        result = await Poller(fetcher, Store(":memory:"), settings).poll(outlet("dawn", feed))
+        result = await Poller(fetcher, Store(":memory:").crawl, settings).poll(outlet("dawn", feed))
     assert result.status == "ok" and result.page_failures == 1
     assert [(a.text, a.text_source) for a in result.articles] == [("Feed text.", "feed")]
     await asyncio.sleep(0.1)

@@ -34,7 +34,7 @@ async def fetcher() -> AsyncIterator[Fetcher]:
 
 def make_poller(fetcher: Fetcher, store: Store, **settings) -> Poller:
     config = crawler_settings(per_host_delay=0, allow_private_addresses=True, **settings)
-    return Poller(fetcher, store, config, clock=lambda: NOW)
+    return Poller(fetcher, store.crawl, config, clock=lambda: NOW)
 
 
 def publish(server: OutletServer, count: int, *, kind: str = "rss", age: timedelta = timedelta(0)):
@@ -74,12 +74,14 @@ async def test_each_entry_is_returned_until_the_pipeline_marks_it_seen(
     feed = publish(outlet_server, 2)
     poller, source = make_poller(fetcher, store), outlet("dawn", feed)
     first = await poller.poll(source)
-    assert store.unseen_keys("dawn", [a.entry_key for a in first.articles]) == {
+    assert store.crawl.unseen_keys("dawn", [a.entry_key for a in first.articles]) == {
         a.entry_key for a in first.articles
     }  # the poller leaves marking to the pipeline
     again = await poller.poll(source)
     assert [a.id for a in again.articles] == [a.id for a in first.articles]
-    store.mark_seen("dawn", [a.entry_key for a in first.articles])  # what pipeline.process does
+    store.crawl.mark_seen(
+        "dawn", [a.entry_key for a in first.articles]
+    )  # what pipeline.process does
 
     third = await poller.poll(source)  # stored: the held-back ETag is sent now
     assert third.status == "not_modified" and third.articles == []
@@ -106,7 +108,7 @@ async def test_first_poll_skips_the_backlog(
     assert [a.title for a in result.articles] == ["Fresh"]
     assert result.skipped_backfill == 1 and result.new_entries == 2
     assert outlet_server.hits("/news/old") == 0  # the old page is not even fetched
-    assert store.unseen_keys("dawn", [outlet_server.url("/news/old")]) == set()
+    assert store.crawl.unseen_keys("dawn", [outlet_server.url("/news/old")]) == set()
 
 
 async def test_page_failure_falls_back_to_the_feed_summary(
@@ -131,7 +133,7 @@ async def test_links_to_private_addresses_are_not_fetched_unless_allowed(
     feed = publish(outlet_server, 1)
     strict = crawler_settings(per_host_delay=0, allow_private_addresses=False)
     async with Fetcher(strict) as fetcher:
-        poller = Poller(fetcher, store, strict, clock=lambda: NOW)
+        poller = Poller(fetcher, store.crawl, strict, clock=lambda: NOW)
         result = await poller.poll(outlet("dawn", feed))
     assert result.status == "ok"  # the configured feed URL itself is on 127.0.0.1: allowed
     [article] = result.articles
@@ -174,12 +176,12 @@ async def test_failures_are_counted_and_retry_after_reported(
     assert second.consecutive_failures == 2 and second.retry_after_s == 300
     assert "retry after 300 s" in second.error
     poller.flush()  # fetch state is written in batches
-    state = store.get_fetch_state("dawn")
+    state = store.crawl.get_fetch_state("dawn")
     assert state.consecutive_failures == 2 and "429" in state.last_error
 
     assert (await poller.poll(source)).status == "ok"
     poller.flush()
-    assert store.get_fetch_state("dawn").consecutive_failures == 0
+    assert store.crawl.get_fetch_state("dawn").consecutive_failures == 0
 
 
 async def test_broken_feed_is_a_readable_error(
@@ -223,7 +225,7 @@ async def test_validators_survive_a_restart_and_a_304_is_not_parsed(
     async with Fetcher(crawler_settings(per_host_delay=0)) as fetcher:
         first = make_poller(fetcher, store)
         result = await first.poll(source)
-        store.mark_seen("dawn", [a.entry_key for a in result.articles])
+        store.crawl.mark_seen("dawn", [a.entry_key for a in result.articles])
         assert (await first.poll(source)).status == "not_modified"
         first.flush()  # what the scheduler does when the service stops
     store.close()
@@ -248,7 +250,7 @@ async def test_a_body_read_in_full_before_is_not_parsed_again(
     outlet_server._resources["/feed"].status = 299  # 2xx without validators: never a 304
     poller, source = make_poller(fetcher, store), outlet("dawn", feed)
     first = await poller.poll(source)
-    store.mark_seen("dawn", [a.entry_key for a in first.articles])
+    store.crawl.mark_seen("dawn", [a.entry_key for a in first.articles])
     reads = CountingReads(monkeypatch)
     again = await poller.poll(source)
     assert again.status == "ok" and again.articles == [] and reads.calls == 0
@@ -333,7 +335,7 @@ async def test_health_figures_after_polls(
     clock = [NOW]
     poller = Poller(
         fetcher,
-        store,
+        store.crawl,
         crawler_settings(per_host_delay=0, allow_private_addresses=True),
         clock=lambda: clock[0],
     )
@@ -342,7 +344,7 @@ async def test_health_figures_after_polls(
     source = outlet("dawn", feed)
     first = await poller.poll(source)  # the page is missing: the feed text is used
     assert first.page_failures == 1 and first.articles[0].text_source == "feed"
-    store.mark_seen("dawn", [a.entry_key for a in first.articles])
+    store.crawl.mark_seen("dawn", [a.entry_key for a in first.articles])
     for _ in range(3):
         clock[0] += timedelta(hours=4)
         assert (await poller.poll(source)).status == "not_modified"
@@ -365,7 +367,7 @@ async def test_health_figures_after_polls(
     assert health.entries_per_day == 4.0  # the first poll's backlog is not a rate
     assert health.page_failures == 5
     poller.flush()
-    stored = store.get_fetch_state("dawn")
+    stored = store.crawl.get_fetch_state("dawn")
     assert stored.polls == 6 and stored.failed_polls == 1 and stored.page_failures == 5
     assert stored.entries_per_day(clock[0]) == 4.0 and stored.last_status == 200
 
@@ -380,21 +382,21 @@ async def test_a_304_still_writes_the_outlets_health_row(
     feed = publish(outlet_server, 2)
     source = outlet("dawn", feed)
     async with Fetcher(config) as fetcher:
-        poller = Poller(fetcher, store, config, clock=lambda: clock[0])
+        poller = Poller(fetcher, store.crawl, config, clock=lambda: clock[0])
         first = await poller.poll(source)
-        store.mark_seen("dawn", [a.entry_key for a in first.articles])
+        store.crawl.mark_seen("dawn", [a.entry_key for a in first.articles])
         outlet_server.fail("/feed", 500)
         assert (await poller.poll(source)).status == "error"
         assert (await poller.poll(source)).status == "not_modified"  # after a failure
         poller.flush()
         whole_rows = []
-        monkeypatch.setattr(store, "save_fetch_states", whole_rows.append)
+        monkeypatch.setattr(store.crawl, "save_fetch_states", whole_rows.append)
         for _ in range(2):
             clock[0] += timedelta(hours=1)
             assert (await poller.poll(source)).status == "not_modified"
         poller.flush()
     assert whole_rows == []  # the 304s: the smaller write only
-    stored = store.get_fetch_state("dawn")
+    stored = store.crawl.get_fetch_state("dawn")
     assert stored.last_success == clock[0] and stored.consecutive_failures == 0
     assert stored.polls == 5 and stored.not_modified == 3 and stored.not_modified_ratio == 3 / 4
     assert stored.last_status == 304 and stored.first_polled == NOW
@@ -405,15 +407,15 @@ async def test_a_304_still_writes_the_outlets_health_row(
 
 async def test_a_304_of_an_outlet_never_saved_writes_its_whole_row(store: Store) -> None:
     """The smaller write falls back to the whole row where the store has none yet."""
-    from wirewatch.monitor.state import FetchState
+    from wirewatch.monitor.fetch_state import FetchState
 
     fresh = FetchState("new", etag='"x"', polls=1, not_modified=1, first_polled=NOW)
     known = FetchState("known", polls=1)
-    store.save_fetch_states([known])
+    store.crawl.save_fetch_states([known])
     known.polls, known.last_success, known.last_status = 2, NOW, 304
-    store.save_poll_counts([known, fresh])
-    assert store.get_fetch_state("new") == fresh
-    assert store.get_fetch_state("known") == known
+    store.crawl.save_poll_counts([known, fresh])
+    assert store.crawl.get_fetch_state("new") == fresh
+    assert store.crawl.get_fetch_state("known") == known
 
 
 async def test_poll_counts_wait_for_the_timed_flush_but_whole_rows_do_not_pile_up(
@@ -424,19 +426,19 @@ async def test_poll_counts_wait_for_the_timed_flush_but_whole_rows_do_not_pile_u
     monkeypatch.setattr(poller_module.defaults, "POLL_COUNTS_FLUSH_MAX", 10)
     sources = [outlet(f"outlet-{i}", publish(outlet_server, 1)) for i in range(3)]
     config = make_poller(fetcher, store).config
-    poller = Poller(fetcher, store, config, clock=lambda: NOW, state_flush_s=3600)
+    poller = Poller(fetcher, store.crawl, config, clock=lambda: NOW, state_flush_s=3600)
     writes: list[tuple[str, int]] = []
     for name in ("save_fetch_states", "save_poll_counts"):
-        real = getattr(store, name)
+        real = getattr(store.crawl, name)
 
         def record(states, name=name, real=real) -> None:
             writes.append((name, len(states)))
             real(states)
 
-        monkeypatch.setattr(store, name, record)
+        monkeypatch.setattr(store.crawl, name, record)
     for source in sources:  # first polls change whole rows: written once two are waiting
         result = await poller.poll(source)
-        store.mark_seen(source.name, [a.entry_key for a in result.articles])
+        store.crawl.mark_seen(source.name, [a.entry_key for a in result.articles])
     assert writes == [("save_fetch_states", 2)]
     while (await poller.poll(sources[0])).status != "not_modified":  # validators settle
         pass
@@ -444,7 +446,7 @@ async def test_poll_counts_wait_for_the_timed_flush_but_whole_rows_do_not_pile_u
         await poller.poll(source)
         await poller.poll(source)
     poller.flush()
-    before = {s.name: store.get_fetch_state(s.name).not_modified for s in sources}
+    before = {s.name: store.crawl.get_fetch_state(s.name).not_modified for s in sources}
     writes.clear()
     for _ in range(4):  # 12 polls answered 304 by 3 outlets: all wait for the timed flush
         for source in sources:
@@ -452,7 +454,9 @@ async def test_poll_counts_wait_for_the_timed_flush_but_whole_rows_do_not_pile_u
     assert writes == []
     poller.flush()
     assert writes == [("save_poll_counts", 3)]
-    assert all(store.get_fetch_state(s.name).not_modified == before[s.name] + 4 for s in sources)
+    assert all(
+        store.crawl.get_fetch_state(s.name).not_modified == before[s.name] + 4 for s in sources
+    )
 
     monkeypatch.setattr(poller_module.defaults, "POLL_COUNTS_FLUSH_MAX", 3)
     writes.clear()

@@ -62,7 +62,7 @@ async def test_run_once_with_a_slow_outlet_still_delivers_the_fast_one(
     settings = crawler_settings(per_host_delay=0, total_timeout=0.5)
     results, on_result = collector()
     async with Fetcher(settings) as fetcher:
-        poller = Poller(fetcher, Store(":memory:"), settings)
+        poller = Poller(fetcher, Store(":memory:").crawl, settings)
         scheduler = CrawlScheduler(poller, on_result)
         returned = await scheduler.run_once(
             [
@@ -96,7 +96,7 @@ async def test_run_once_polls_on_while_a_result_with_articles_is_processed(
             quiet_done.set()
 
     async with Fetcher(settings) as fetcher:
-        scheduler = CrawlScheduler(Poller(fetcher, Store(":memory:"), settings), on_result)
+        scheduler = CrawlScheduler(Poller(fetcher, Store(":memory:").crawl, settings), on_result)
         outlets = [outlet("news", outlet_server.url("/news"), fetch_articles=False)]
         outlets += [outlet(f"quiet-{n}", outlet_server.url("/quiet")) for n in range(3)]
         returned = await asyncio.wait_for(scheduler.run_once(outlets), 5)
@@ -291,12 +291,14 @@ async def test_shutdown_writes_the_fetch_state(outlet_server: OutletServer, tmp_
 
     async with Fetcher(settings) as fetcher:
         scheduler = CrawlScheduler(
-            Poller(fetcher, store, settings, state_flush_s=3600), on_result, first_run_spread_s=0
+            Poller(fetcher, store.crawl, settings, state_flush_s=3600),
+            on_result,
+            first_run_spread_s=0,
         )
         scheduler.start([outlet("dawn", feed, fetch_articles=False)])
         await asyncio.wait_for(polled.wait(), 5)
         await scheduler.shutdown()
-    assert store.get_fetch_state("dawn").polls == 1
+    assert store.crawl.get_fetch_state("dawn").polls == 1
 
 
 async def test_fetch_state_is_written_while_running(
@@ -307,11 +309,11 @@ async def test_fetch_state_is_written_while_running(
     settings = crawler_settings(per_host_delay=0)
     store = Store(tmp_path / "w.db")
     async with Fetcher(settings) as fetcher:
-        poller = Poller(fetcher, store, settings, state_flush_s=3600)  # never by itself
+        poller = Poller(fetcher, store.crawl, settings, state_flush_s=3600)  # never by itself
         scheduler = CrawlScheduler(poller, collector()[1], first_run_spread_s=0)
         scheduler.start([outlet("dawn", feed, fetch_articles=False)])
         try:
-            await wait_for(lambda: store.get_fetch_state("dawn") is not None)
+            await wait_for(lambda: store.crawl.get_fetch_state("dawn") is not None)
         finally:
             await scheduler.shutdown()
-    assert store.get_fetch_state("dawn").polls == 1
+    assert store.crawl.get_fetch_state("dawn").polls == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import SimpleNamespace
 
@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from pydantic import HttpUrl, SecretStr
 
 from wirewatch import defaults
+from wirewatch.config.notifiers import NOTIFIER_TYPES
 from wirewatch.notifiers import (
+    DIGEST_TYPES,
+    RECEIVERS,
     Notifier,
     SlackNotifier,
     SlackWebhookNotifier,
@@ -27,7 +30,6 @@ from wirewatch.notifiers.base import (
     connection_failure,
     describe_url,
     header,
-    parse_retry_after,
     secret_value,
 )
 
@@ -85,29 +87,9 @@ def test_retry_after_from_real_aiohttp_headers():
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("0", 0.0),
-        ("120", 120.0),
-        (" 30 ", 30.0),
-        ("1.5", 1.5),
-        (format_datetime(NOW + timedelta(seconds=90), usegmt=True), 90.0),
-        ("Tue, 24 Nov 2026 07:02:00 GMT", 120.0),
-        ("Tuesday, 24-Nov-26 07:02:00 GMT", 120.0),  # RFC 850, still allowed by HTTP
-        (format_datetime(NOW - timedelta(hours=1), usegmt=True), 0.0),  # in the past
-        ("99999999", defaults.RETRY_AFTER_MAX_S),  # capped
-        (format_datetime(NOW + timedelta(days=30), usegmt=True), defaults.RETRY_AFTER_MAX_S),
-    ],
-)
-def test_retry_after_seconds_and_http_dates(value, seconds):
-    assert parse_retry_after(value, now=NOW) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize(
     "value", [None, "", "soon", "-5", "inf", "nan", "1e3", "1_000", "0x10", "12 seconds", "Mon"]
 )
 def test_garbage_retry_after_is_ignored(value):
-    assert parse_retry_after(value, now=NOW) is None
     assert classify_http_status(503, {"Retry-After": value or ""}).retry_after is None
 
 
@@ -210,3 +192,10 @@ def test_build_notifier_rejects_email_and_unknown_types():
         build_notifier(SimpleNamespace(name="p", type="pager"))
     with pytest.raises(ValueError, match="unknown notifier type None"):
         build_notifier(SimpleNamespace(name="p"))
+
+
+def test_every_configurable_notifier_type_has_a_receiver():
+    """A type added to the config's one list must get a receiver (or be a digest), and no
+    receiver may exist for a type the config cannot name."""
+    assert set(RECEIVERS) | DIGEST_TYPES == set(NOTIFIER_TYPES)
+    assert not set(RECEIVERS) & DIGEST_TYPES

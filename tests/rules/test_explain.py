@@ -11,8 +11,8 @@ import pytest
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.explain import format_explanation
-from wirewatch.rules.gazetteer import Gazetteer
 from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
 
 WATCHES = [
     SimpleNamespace(

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from wirewatch import defaults
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer
 from wirewatch.rules.lexical import clause_stems
 from wirewatch.rules.matcher import Matcher, reference_texts, topical_stems, trim
 from wirewatch.rules.passages import lead_count, split_passages
+from wirewatch.rules.places import Gazetteer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "watches.example.yaml"
 KEYS = ("topic", "description", "examples", "exclude", "regions", "threshold", "notify")

@@ -2,9 +2,9 @@
 
 The file is composed into YAML nodes (so each value keeps its line), turned into plain data
 with `${NAME}` / `${NAME:-default}` taken from the environment, validated by the pydantic
-models of `schema.py`, and then checked across sections (unique names, `notify` references,
-region names). Every problem found is collected; `ConfigError.problems` lists them all as
-`FILE:LINE: field.path: message`.
+models of `schema.py`, and then checked across sections by `checks.py` (unique names,
+`notify` references, region names). Every problem found is collected; `ConfigError.problems`
+lists them all as `FILE:LINE: field.path: message`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,27 +19,20 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from wirewatch.config.schema import (
-    NOTIFIER_MODELS,
-    NOTIFIER_TYPES,
-    SECTION_MODELS,
-    Config,
-    model_keys,
-    type_name,
-)
+from wirewatch.config.checks import Checks, Path_, RegionCheck
+from wirewatch.config.notifiers import NOTIFIER_MODELS, NOTIFIER_TYPES
+from wirewatch.config.schema import SECTION_MODELS, Config
+from wirewatch.config.types import model_keys, type_name
 
 __all__ = [
     "ConfigError",
     "Problem",
-    "RegionCheck",
     "check_config",
     "config_path_from",
     "load_config",
     "load_config_text",
 ]
 
-RegionCheck = Callable[[str], "str | None"]
-Path_ = tuple[str | int, ...]
 ENV_VAR = "WIREWATCH_CONFIG"
 MAX_DEPTH = 64
 _ENV_REF = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -120,7 +112,7 @@ class _Load:
         config = None
         if data is not None:
             config = self.validate(data)
-            self.check_references(data)
+            Checks(self.add, self.line_of, self.region_check).run(data)
         if self.problems or config is None:
             raise ConfigError(self.sorted_problems())
         return config
@@ -179,57 +171,6 @@ class _Load:
         if any(path[: len(p)] == p for p in self.env_failed):
             return  # already reported: the environment variable is not set
         self.add(path, describe(error, path, at, data))
-
-    # -- across sections -----------------------------------------------------------------------
-    def check_references(self, data: dict[str, Any]) -> None:
-        for section, what in (
-            ("outlets", "outlet"),
-            ("watches", "watch"),
-            ("notifiers", "notifier"),
-        ):
-            self.check_unique(data, section, what)
-        notifiers = [name for _, name in named_items(data, "notifiers")]
-        for i, watch in enumerate_dicts(data.get("watches")):
-            for j, target in enumerate_strings(watch.get("notify")):
-                if target not in notifiers:
-                    self.add(("watches", i, "notify", j), unknown_notifier(target, notifiers))
-            if self.region_check is not None:
-                for j, region in enumerate_strings(watch.get("regions")):
-                    self.check_region(("watches", i, "regions", j), region)
-                self.check_place_regions(i, watch)
-
-    def check_unique(self, data: dict[str, Any], section: str, what: str) -> None:
-        first: dict[str, int] = {}
-        for i, name in named_items(data, section):
-            if name in first:
-                line = self.line_of((section, first[name], "name"))
-                self.add(
-                    (section, i, "name"), f"duplicate {what} name {name!r} (first on line {line})"
-                )
-            else:
-                first[name] = i
-
-    def check_region(self, path: Path_, region: str, check: RegionCheck | None = None) -> None:
-        check = check or self.region_check
-        assert check is not None
-        try:
-            message = check(region)
-        except Exception as exc:
-            message = f"cannot check region {region!r}: {exc}"
-        if message:
-            self.add(path, message)
-
-    def check_place_regions(self, i: int, watch: dict[str, Any]) -> None:
-        """The region of each of a watch's own `places`: written with it, or the watch's only
-        region. A checker may be stricter there (`for_place`: no group of regions)."""
-        check = getattr(self.region_check, "for_place", self.region_check)
-        regions = [r for _, r in enumerate_strings(watch.get("regions"))]
-        places = watch.get("places")
-        for j, place in enumerate(places if isinstance(places, list) else []):
-            if isinstance(place, dict) and isinstance(place.get("region"), str):
-                self.check_region(("watches", i, "places", j, "region"), place["region"], check)
-            elif isinstance(place, str) and len(regions) == 1 and check is not self.region_check:
-                self.check_region(("watches", i, "places", j), regions[0], check)
 
 
 class _Builder:
@@ -418,14 +359,6 @@ def unknown_key(key: str, allowed: list[str]) -> str:
     return f"unknown key {key!r}{hint}"
 
 
-def unknown_notifier(name: str, defined: list[str]) -> str:
-    if not defined:
-        return f"unknown notifier {name!r}: no notifiers are defined"
-    close = difflib.get_close_matches(name, defined, n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]!r}?" if close else f"defined: {', '.join(defined)}"
-    return f"unknown notifier {name!r} ({hint})"
-
-
 # ---- small helpers ---------------------------------------------------------------------------
 def fmt(path: Path_) -> str:
     """`watches[0].notify[1]` for ("watches", 0, "notify", 1)."""
@@ -433,22 +366,6 @@ def fmt(path: Path_) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-
-
-def named_items(data: dict[str, Any], section: str) -> Iterator[tuple[int, str]]:
-    for i, item in enumerate_dicts(data.get(section)):
-        if isinstance(item.get("name"), str):
-            yield i, item["name"]
-
-
-def enumerate_dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    if isinstance(value, list):
-        yield from ((i, item) for i, item in enumerate(value) if isinstance(item, dict))
-
-
-def enumerate_strings(value: Any) -> Iterator[tuple[int, str]]:
-    if isinstance(value, list):
-        yield from ((i, item) for i, item in enumerate(value) if isinstance(item, str))
 
 
 def node_kind(node: yaml.Node) -> str:

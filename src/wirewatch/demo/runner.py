@@ -15,7 +15,7 @@ from wirewatch.config.loader import load_config_text
 from wirewatch.config.schema import Config
 from wirewatch.demo.articles import DEMO_ARTICLES, DEMO_OUTLETS
 from wirewatch.demo.site import DemoSite
-from wirewatch.service import CycleReport, Service
+from wirewatch.service.service import CycleReport, Service
 
 
 def demo_config(base_url: str, folder: Path) -> Config:
@@ -27,7 +27,7 @@ def demo_config(base_url: str, folder: Path) -> Config:
 
 
 def print_summary(service: Service, report: CycleReport, seconds: float, out: TextIO) -> None:
-    stories = service.store.recent_stories(limit=100)
+    stories = service.store.stories.recent(limit=100)
     out.write(f"\n=== demo summary ({seconds:.1f} s) ===\n")
     polled = sum(1 for p in report.polls if p.status != "error")
     out.write(

@@ -43,7 +43,6 @@ BOILERPLATE_TOKENS = frozenset(
     }
 )
 NEVER_PRUNED = frozenset({"html", "body", "main", "article"})
-MAX_PRUNED_SHARE = 0.5  # an element holding more than this share of the page's text stays
 _VISIBLE_TEXT = (
     ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
     " or ancestor::template)]"
@@ -102,7 +101,7 @@ def prune_boilerplate(tree: lxml_html.HtmlElement) -> int:
     for element in doomed:
         if element.getparent() is None or _has_ancestor_in(element, doomed):
             continue
-        if len(_text_of(element)) / total > MAX_PRUNED_SHARE:
+        if len(_text_of(element)) / total > defaults.EXTRACT_MAX_PRUNED_SHARE:
             continue
         if element.find(".//article") is not None or element.find(".//main") is not None:
             continue

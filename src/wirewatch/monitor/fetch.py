@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import email.utils
 import functools
 import ipaddress
+import math
 import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiohttp
@@ -38,9 +37,9 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from wirewatch import defaults
+from wirewatch.util import parse_retry_after
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PARSED_URLS = 16_384  # URLs kept parsed: every feed, and the pages of the latest polls
 
 try:  # brotli is optional: aiohttp decodes "br" only when it is importable
     import brotli  # noqa: F401
@@ -224,7 +223,9 @@ class Fetcher:
 
     def __init__(self, config: CrawlerSettings) -> None:
         self.config = config
-        self.allow_private_elsewhere = bool(getattr(config, "allow_private_addresses", False))
+        self.allow_private_elsewhere = bool(
+            getattr(config, "allow_private_addresses", defaults.ALLOW_PRIVATE_ADDRESSES)
+        )
         self._session: aiohttp.ClientSession | None = None
         # Requests beyond the connector's limit wait here, not in the connector, whose
         # waiter bookkeeping grows with the number of hosts waiting.
@@ -307,7 +308,7 @@ class Fetcher:
         now = time.monotonic()
         turn = max(now, self._next_turn_at.get(key, 0.0))
         self._next_turn_at[key] = turn + delay
-        if len(self._next_turn_at) > 10_000:
+        if len(self._next_turn_at) > defaults.HOST_TURNS_MAX:
             self._forget_idle_hosts(now)
         if turn > now:
             await asyncio.sleep(turn - now)
@@ -442,6 +443,7 @@ class _Hop:
     def _result(self, response: aiohttp.ClientResponse, body: bytes) -> FetchResult:
         headers = response.headers  # an immutable view; outlives the connection
         retry_after = headers.get("Retry-After")
+        # uncapped: the scheduler caps it at max(BACKOFF_MAX_S, interval) (`backoff_delay`)
         return FetchResult(
             url=self.url,
             final_url=str(response.url),
@@ -450,7 +452,7 @@ class _Hop:
             etag=headers.get("ETag"),
             last_modified=headers.get("Last-Modified"),
             headers=headers,
-            retry_after_s=parse_retry_after(retry_after) if retry_after else None,
+            retry_after_s=parse_retry_after(retry_after, cap=math.inf) if retry_after else None,
         )
 
     def _timeout_message(self, kind: str | None) -> str:
@@ -481,7 +483,7 @@ class _Hop:
         return f"HTTP error: {exc or type(exc).__name__}"
 
 
-@functools.lru_cache(maxsize=PARSED_URLS)
+@functools.lru_cache(maxsize=defaults.FETCH_PARSED_URLS)
 def _parse_url(url: str) -> URL:
     """`url` as a yarl URL (cached: feed URLs are fetched again and again), or `FetchRefused`."""
     try:
@@ -500,23 +502,3 @@ def _too_big(limit: int, declared: int | None = None) -> str:
 
 def _reason(exc: BaseException | Any) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return seconds if 0 <= seconds < float("inf") else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -32,17 +32,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from wirewatch import defaults
 from wirewatch.models import Article, FeedEntry
 from wirewatch.monitor.extract import Extracted, extract_article
-from wirewatch.monitor.fastfeed import KnownItems
-from wirewatch.monitor.feeds import FeedDocument, FeedError, read_feed
+from wirewatch.monitor.feeds import FeedDocument, FeedError, KnownItems, read_feed
 from wirewatch.monitor.fetch import CrawlerSettings, Fetcher, FetchResult
+from wirewatch.monitor.fetch_state import CrawlState, FetchState
 from wirewatch.monitor.robots import RobotsCache
-from wirewatch.monitor.state import CrawlState, FetchState
+from wirewatch.util import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,6 @@ def article_id(outlet: str, key: str) -> str:
     return "a-" + hashlib.sha1(f"{outlet}\0{key}".encode()).hexdigest()[:16]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _digest(body: bytes) -> tuple[int, int]:
     """Identity of a body for "same as last time" (64-bit SipHash and the length)."""
     return (hash(body), len(body))
@@ -156,7 +152,7 @@ class Poller:
         self.fetcher = fetcher
         self.state = state
         self.config = crawler_config
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         self.robots = robots or RobotsCache(fetcher, crawler_config.user_agent)
         self.state_flush_s = state_flush_s
         self._states: dict[str, FetchState] = {}
@@ -169,7 +165,8 @@ class Poller:
         # Polls in progress at once: fetching is bounded by the fetcher, but a feed fetched
         # waits for its parse, and ten thousand outlets due at once must not mean ten
         # thousand bodies in memory.
-        self.concurrency = max(1, getattr(crawler_config, "concurrency", 64))
+        concurrency = getattr(crawler_config, "concurrency", defaults.GLOBAL_CONCURRENCY)
+        self.concurrency = max(1, concurrency)
         self._polls = asyncio.Semaphore(self.concurrency)
 
     async def poll(self, outlet: OutletSettings) -> PollResult:
@@ -388,9 +385,8 @@ class Poller:
         if not entry.url:
             return None
         allow_private = self.config.allow_private_addresses
-        if getattr(self.config, "respect_robots", True) and not await self.robots.allowed(
-            entry.url, allow_private=allow_private
-        ):
+        respect_robots = getattr(self.config, "respect_robots", defaults.RESPECT_ROBOTS)
+        if respect_robots and not await self.robots.allowed(entry.url, allow_private=allow_private):
             log.info("robots.txt disallows %s", entry.url)
             pages.skipped += 1
             return None

@@ -24,8 +24,6 @@ from yarl import URL
 from wirewatch import defaults
 from wirewatch.monitor.fetch import Fetcher
 
-MAX_CACHED_SITES = 5_000
-
 
 @dataclass
 class _Rules:
@@ -92,7 +90,7 @@ class RobotsCache:
 
     def _remember(self, origin: str, rules: _Rules) -> None:
         self._rules[origin] = rules
-        if len(self._rules) > MAX_CACHED_SITES:
+        if len(self._rules) > defaults.ROBOTS_MAX_CACHED_SITES:
             now = self.clock()
             for key, cached in list(self._rules.items()):
                 if cached.expires_at <= now:

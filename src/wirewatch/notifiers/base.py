@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from wirewatch import defaults
 from wirewatch.models import Alert, DeliveryResult
+from wirewatch.util import parse_retry_after
 
 # What a failed connection looks like: worth trying again later.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -22,7 +21,6 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     OSError,
 )
-_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
 class Notifier(ABC):
@@ -43,38 +41,23 @@ class Notifier(ABC):
         """Release connections; the notifier is not used afterwards."""
 
 
+@runtime_checkable
+class FindsDelivered(Protocol):
+    """An optional capability: the receiver can tell whether an alert whose send was cut
+    short (the process killed mid-send) arrived after all, so that it is not sent twice."""
+
+    async def find_delivered(
+        self, alert: Alert, thread_ref: str | None, since: datetime
+    ) -> str | None:
+        """The alert's `remote_ref` if it arrived after `since`, else None."""
+
+
 def secret_value(value: object) -> str | None:
     """The plain text of a pydantic `SecretStr`, a plain `str` or a URL object (None stays None)."""
     if value is None:
         return None
     unwrap = getattr(value, "get_secret_value", None)
     return str(unwrap() if callable(unwrap) else value)
-
-
-def parse_retry_after(
-    value: str | None,
-    *,
-    now: datetime | None = None,
-    cap: float = defaults.RETRY_AFTER_MAX_S,
-) -> float | None:
-    """`Retry-After` as seconds, at most `cap`: delta-seconds or an HTTP date.
-
-    None when absent or garbled; a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(0.0, seconds), cap)
 
 
 def header(headers: Mapping[str, Any], name: str) -> str | None:

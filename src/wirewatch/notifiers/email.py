@@ -1,7 +1,7 @@
 """Email digests: the stories and updates gathered since the last digest, in one message.
 
 Unlike the other notifiers an email digest is sent on a cron schedule, for many
-alerts at once (see `wirewatch.digest`). The message is multipart text + HTML,
+alerts at once (see `wirewatch.delivery.digest`). The message is multipart text + HTML,
 rendered from Jinja2 templates with autoescaping; headers are built only from
 the config and counts, never from article text, so a headline cannot inject one.
 """

@@ -47,7 +47,6 @@ from wirewatch.notifiers.base import (
     classify_http_status,
     connection_failure,
     header,
-    parse_retry_after,
     secret_value,
 )
 from wirewatch.notifiers.formatting import (
@@ -59,6 +58,7 @@ from wirewatch.notifiers.formatting import (
     source_summary,
     truncate,
 )
+from wirewatch.util import parse_retry_after, plural
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,6 @@ def cap_blocks(blocks: list[Block], limit: int = defaults.SLACK_MAX_BLOCKS) -> l
         return blocks
     kept = blocks[: limit - 1]
     return [*kept, context(f"…and {len(blocks) - len(kept)} more blocks left out")]
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def all_sources(story: Story, extra: list[Source]) -> list[Source]:

@@ -24,16 +24,13 @@ from wirewatch.notifiers.formatting import (
     source_summary,
     terminal_safe,
 )
+from wirewatch.util import plural
 
 TITLE_MAX_CHARS = 200
 
 
 def clean(text: str) -> str:
     return terminal_safe(one_line(text))
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def source_line(source: Source) -> str:

@@ -4,7 +4,7 @@ See docs/matching.md for how an article is scored against a watch.
 """
 
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer, Region
 from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer, Region
 
 __all__ = ["Encoder", "Gazetteer", "Matcher", "Region"]

@@ -25,10 +25,10 @@ import numpy as np
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.gazetteer import Gazetteer, Region, WatchPlace
 from wirewatch.rules.genre import is_opinion
 from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
+from wirewatch.rules.places import Gazetteer, Region, WatchPlace
 from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
 
 TOP_PASSAGES = 3  # passages kept per decision for `explain`

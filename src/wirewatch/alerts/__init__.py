@@ -1,0 +1,1 @@
+"""The alert stage: who gets what, and when (policy.py); what silences hold back (silences.py)."""

@@ -1,0 +1,73 @@
+"""`wirewatch run` (the service until SIGTERM/SIGINT) and `wirewatch reload` (SIGHUP to it)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.config.loader import config_path_from
+from wirewatch.service.pidfile import AlreadyRunning, PidFile, pid_path, running_service
+
+
+def register(command: AddCommand) -> None:
+    run = command(
+        "run", cmd_run, "Run the service until SIGTERM/SIGINT; SIGHUP reloads the config."
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another `wirewatch run` uses this database, load the model, then wait for it "
+        "to exit and take over at once (restarts and upgrades without a gap)",
+    )
+    command(
+        "reload",
+        cmd_reload,
+        "Make the running service re-read its config (validated here first; sends SIGHUP "
+        "to the pid in DATABASE.pid).",
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wirewatch.service.runner import serve
+
+    config = load_or_report(args)
+    if config is None:
+        return 1
+    path = config_path_from(args.config).resolve()
+    lock = pid_path(config.storage.sqlite_path)
+    pidfile = PidFile(lock) if lock else None
+    try:
+        if pidfile and not args.wait:
+            pidfile.acquire(str(path))
+    except (AlreadyRunning, OSError) as exc:
+        print(f"wirewatch run: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(serve(config, path, standby=pidfile if args.wait else None))
+    finally:
+        if pidfile:
+            pidfile.release()
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    config = load_or_report(args)
+    if config is None:
+        print("wirewatch reload: not sent; the running service keeps its config", file=sys.stderr)
+        return 1
+    lock = pid_path(config.storage.sqlite_path)
+    service = running_service(lock) if lock else None
+    if service is None:
+        where = lock or "an in-memory database (send SIGHUP to the process yourself)"
+        print(f"wirewatch reload: no running service found ({where})", file=sys.stderr)
+        return 1
+    os.kill(service.pid, signal.SIGHUP)
+    path = config_path_from(args.config).resolve()
+    print(f"sent SIGHUP to wirewatch run (pid {service.pid}); it re-reads {service.config}")
+    if service.config and Path(service.config) != path:
+        print(f"note: that is not {path}; the service only ever reads its own file")
+    return 0

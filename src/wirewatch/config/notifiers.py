@@ -1,0 +1,116 @@
+"""The `notifiers:` section: one model per notifier type, and the one list of those types.
+
+`NotifierModel` names every notifier type once; the discriminated union `NotifierConfig`
+(on `type`), `NOTIFIER_MODELS` (type → model) and `NOTIFIER_TYPES` (their order in
+messages) all follow from it. A new notifier type is a model here, added to that union.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
+
+from wirewatch import defaults
+from wirewatch.config.types import (
+    Address,
+    Cron,
+    Duration,
+    HttpUrl,
+    Name,
+    NonEmpty,
+    SecretHttpUrl,
+    Section,
+    TimeZone,
+    at_least,
+)
+
+__all__ = [
+    "NOTIFIER_MODELS",
+    "NOTIFIER_TYPES",
+    "DeadAfter",
+    "EmailConfig",
+    "NotifierConfig",
+    "NotifierModel",
+    "SlackConfig",
+    "SlackWebhookConfig",
+    "TerminalConfig",
+    "WebhookConfig",
+]
+
+# How long a notifier's deliveries may keep failing before they are dead-lettered.
+DeadAfter = Annotated[Duration, at_least(60)]
+
+
+class SlackConfig(Section):
+    name: Name
+    type: Literal["slack"] = "slack"
+    token: SecretStr
+    channel: NonEmpty
+    base_url: HttpUrl | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+
+
+class SlackWebhookConfig(Section):
+    name: Name
+    type: Literal["slack_webhook"] = "slack_webhook"
+    url: SecretHttpUrl
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+
+
+class EmailConfig(Section):
+    name: Name
+    type: Literal["email"] = "email"
+    host: NonEmpty
+    port: int = Field(defaults.EMAIL_PORT, ge=1, le=65535)
+    starttls: bool = defaults.EMAIL_STARTTLS
+    tls: bool = defaults.EMAIL_TLS
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: Address = Field(alias="from")
+    to: list[Address] = Field(min_length=1)
+    schedule: Cron
+    timezone: TimeZone = defaults.EMAIL_TIMEZONE
+    subject: str = defaults.DIGEST_SUBJECT
+    send_empty: bool = defaults.DIGEST_SEND_EMPTY
+    timeout: Annotated[Duration, at_least(0, strict=True)] | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> EmailConfig:
+        if self.tls and self.starttls:
+            raise PydanticCustomError(
+                "config_field",
+                "{message}",
+                {
+                    "field": "tls",
+                    "message": "tls (implicit TLS, usually port 465) and starttls (usually port "
+                    "587) exclude each other; set one of them to false",
+                },
+            )
+        return self
+
+
+class WebhookConfig(Section):
+    name: Name
+    type: Literal["webhook"] = "webhook"
+    url: HttpUrl
+    secret: SecretStr | None = None
+    timeout: Annotated[Duration, at_least(0, strict=True)] | None = None
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+
+
+class TerminalConfig(Section):
+    name: Name
+    type: Literal["terminal"] = "terminal"
+    dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+
+
+# ---- the one list of notifier types ----------------------------------------------------------
+NotifierModel = SlackConfig | SlackWebhookConfig | EmailConfig | WebhookConfig | TerminalConfig
+NotifierConfig = Annotated[NotifierModel, Field(discriminator="type")]
+NOTIFIER_MODELS: dict[str, type[Section]] = {
+    model.model_fields["type"].default: model for model in get_args(NotifierModel)
+}
+NOTIFIER_TYPES: tuple[str, ...] = tuple(NOTIFIER_MODELS)

@@ -1,0 +1,55 @@
+"""`/healthz`: liveness and readiness as JSON.
+
+It answers 200 when the service is ready (the store answers, the model is loaded and
+the crawl scheduler runs) and 503 otherwise: while it starts, while it shuts down, or
+when the database cannot be read. Its body says why, with the age of the last successful
+poll, the event loop's lag, the outbox depth and each failing notifier's last error. Any
+answer at all means the process and its event loop are alive.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wirewatch.service.service import Service
+
+
+def store_reachable(service: Service) -> bool:
+    return service.store.reachable()
+
+
+def scheduler_state(service: Service) -> str:
+    if not service.started.is_set():
+        return "starting"
+    scheduler = getattr(service, "scheduler", None)
+    if service.scheduler_running and scheduler is not None and scheduler.running:
+        return "running"
+    return "stopped"
+
+
+def last_poll_age(service: Service) -> float | None:
+    last = service.last_successful_poll
+    return None if last is None else time.monotonic() - last
+
+
+def health(service: Service) -> tuple[bool, dict[str, Any]]:
+    """(ready, details): ready when the store answers and the scheduler runs."""
+    store_ok = store_reachable(service)
+    scheduler = scheduler_state(service)
+    age = last_poll_age(service)
+    delivery = getattr(service, "delivery", None)
+    ready = store_ok and scheduler == "running"
+    report = {
+        "status": "ok" if ready else ("starting" if scheduler == "starting" else "unhealthy"),
+        "live": True,
+        "ready": ready,
+        "store": "ok" if store_ok else "unreachable",
+        "scheduler": scheduler,
+        "last_successful_poll_age_s": None if age is None else round(age, 1),
+        "event_loop_lag_s": round(service.loop_lag_s, 4),
+        "outbox_pending": delivery.pending() if delivery and store_ok else None,
+        "notifier_errors": dict(delivery.last_errors) if delivery else {},
+    }
+    return ready, report

@@ -1,0 +1,186 @@
+"""One story per real-world event: decide whether a matched article opens a story or joins one.
+
+An article joins an open story of the same watch (one whose last article is within
+the watch's story window from the article's time) when
+
+- it is a copy of one of its sources (MinHash of word shingles: wire copy, light edits), or
+- it is semantically close to the story, its centroid or its closest member (a long story's
+  centroid drifts away from any one report: a report close to one member still belongs),
+  and the places they name are compatible (they share one, or one of them names none), or
+- it is a little less close but names, in its lead, a town that a member named in its lead
+  (two reports of an attack "in Mach" on one day are one attack), or
+- it is a little less close, comes within a day of the story's last report, its places are
+  compatible and its lead names no town other than the story's (two reports the same day of
+  "mobile data cut in Pakistan" and "PTA: internet suspended indefinitely" are one shutdown;
+  attacks the same day in Turbat and in Zhob stay two stories); less close still when its
+  lead also names a town of the story's leads (the same day, the same town: one attack).
+
+Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+import numpy as np
+from datasketch import MinHash
+
+from wirewatch import defaults
+from wirewatch.models import Article, ArticleEncoding, Source, WatchMatch
+from wirewatch.store import OpenStory, Store
+from wirewatch.stories.fingerprint import copy_similarity, fingerprint
+
+JoinReason = Literal["new", "same_text", "similar", "same_place", "same_day"]
+
+
+class StoryWatch(Protocol):
+    name: str
+    story_window: float
+
+
+@dataclass(frozen=True)
+class StoryDecision:
+    story_id: str
+    new_story: bool
+    joined_by: JoinReason
+    similarity: float  # to the story joined (1.0 for a new one)
+
+
+def place_names(encoding: ArticleEncoding) -> list[str]:
+    return list(dict.fromkeys(hit.resolved for hit in encoding.places))
+
+
+def lead_towns(encoding: ArticleEncoding) -> list[str]:
+    """Towns and districts named in the title or lead: where it happened."""
+    return list(dict.fromkeys(hit.resolved for hit in encoding.places if hit.in_lead and hit.local))
+
+
+def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
+    """Cosine to the story: the better of its centroid and its closest member."""
+    members = [float(np.dot(v, vector)) for v in story.vectors if v.shape == vector.shape]
+    return max([float(np.dot(story.centroid, vector)), *members])
+
+
+class StoryAssigner:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        similarity: float = defaults.STORY_SIMILARITY,
+        same_place: float = defaults.STORY_SIMILARITY_SAME_PLACE,
+        same_day: float = defaults.STORY_SIMILARITY_SAME_DAY,
+        same_day_place: float = defaults.STORY_SIMILARITY_SAME_DAY_PLACE,
+        same_text: float = defaults.SYNDICATED_JACCARD,
+    ) -> None:
+        self.store = store
+        self.similarity = similarity
+        self.same_place = same_place
+        self.same_day = same_day
+        self.same_day_place = same_day_place
+        self.same_text = same_text
+
+    def assign(
+        self, watch: StoryWatch, article: Article, encoding: ArticleEncoding, match: WatchMatch
+    ) -> StoryDecision:
+        """Join the best open story or open a new one; writes the story and its source."""
+        sketch = fingerprint(article.text or article.title)
+        places = place_names(encoding)
+        towns = lead_towns(encoding)
+        since = article.published - timedelta(seconds=watch.story_window)
+        best = self._best_story(
+            self.store.stories.open(watch.name, since),
+            encoding,
+            places,
+            towns,
+            sketch,
+            article.published,
+        )
+        source = Source(
+            article_id=article.id,
+            outlet=article.outlet,
+            url=article.url,
+            title=article.title,
+            published=article.published,
+            score=match.score,
+            evidence=match.evidence,
+        )
+        if best is None:
+            story_id = self.store.stories.create(
+                watch=watch.name,
+                title=article.title,
+                seen=article.published,
+                regions=match.regions,
+                places=places,
+                score=match.score,
+                centroid=encoding.lead_vector,
+            )
+            decision = StoryDecision(story_id, True, "new", 1.0)
+        else:
+            story, reason, score = best
+            decision = StoryDecision(story.id, False, reason, score)
+        self.store.stories.add_source(
+            decision.story_id,
+            source,
+            joined_by=decision.joined_by,
+            vector=encoding.lead_vector,
+            places=places,
+            regions=match.regions,
+            fingerprint=sketch.hashvalues.astype(np.uint32).tobytes(),
+            lead_places=towns,
+        )
+        return decision
+
+    def _best_story(
+        self,
+        stories: list[OpenStory],
+        encoding: ArticleEncoding,
+        places: list[str],
+        towns: list[str],
+        sketch: MinHash,
+        published: datetime,
+    ) -> tuple[OpenStory, JoinReason, float] | None:
+        best: tuple[OpenStory, JoinReason, float] | None = None
+        for story in stories:
+            copy = copy_similarity(sketch, story.fingerprints)
+            if copy >= self.same_text:
+                return story, "same_text", copy
+            similarity = story_similarity(story, encoding.lead_vector)
+            reason = self._join_reason(story, similarity, places, towns, published)
+            if reason is None:
+                continue
+            if best is None or similarity > best[2]:
+                best = (story, reason, similarity)
+        return best
+
+    def _join_reason(
+        self,
+        story: OpenStory,
+        similarity: float,
+        places: list[str],
+        towns: list[str],
+        published: datetime,
+    ) -> JoinReason | None:
+        """Why an article this close to `story` belongs to it (None: it does not)."""
+        compatible = _places_compatible(places, story.places)
+        if similarity >= self.similarity and compatible:
+            return "similar"
+        same_town = bool(set(towns) & story.lead_places)
+        if similarity >= self.same_place and same_town:
+            return "same_place"
+        close_in_time = abs(published - story.last_seen) <= timedelta(
+            seconds=defaults.STORY_SAME_DAY_S
+        )
+        other_town = bool(towns) and bool(story.lead_places) and not same_town
+        needed = self.same_day_place if same_town else self.same_day
+        if close_in_time and similarity >= needed and compatible and not other_town:
+            return "same_day"
+        return None
+
+
+def _places_compatible(article_places: list[str], story_places: list[str]) -> bool:
+    """Reports of one event name at least one common place, unless one of them names none."""
+    if not article_places or not story_places:
+        return True
+    return bool(set(article_places) & set(story_places))

@@ -1,0 +1,47 @@
+"""The few helpers every stage shares: the clock, counted nouns, HTTP's Retry-After."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from wirewatch import defaults
+
+_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def plural(n: int, word: str) -> str:
+    """'1 source', '3 sources'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def parse_retry_after(
+    value: str | None,
+    *,
+    now: datetime | None = None,
+    cap: float = defaults.RETRY_AFTER_MAX_S,
+) -> float | None:
+    """`Retry-After` as seconds, at most `cap`: delta-seconds or an HTTP date.
+
+    None when absent or garbled; a date in the past gives 0. Outlets and notifiers alike
+    read it here, so a receiver's or an outlet's answer means the same everywhere.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), cap)
