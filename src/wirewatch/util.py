@@ -1,4 +1,4 @@
-"""The few helpers every stage shares: the clock, counted nouns, HTTP's Retry-After."""
+"""The few helpers every stage shares: the clock, backoff, counted nouns, HTTP's Retry-After."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def doubling(first_s: float, steps: int, cap_s: float) -> float:
+    """Exponential backoff: `first_s` doubled `steps` times, at most `cap_s` (the one rule that
+    failed polls and failed deliveries both back off by)."""
+    return min(cap_s, first_s * 2.0 ** min(steps, 32))  # no overflow after days of failures
 
 
 def plural(n: int, word: str) -> str:

@@ -7,7 +7,7 @@ from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
 from wirewatch import defaults
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
-from wirewatch.monitor.scheduler import CrawlScheduler, backoff_delay, next_poll_delay
+from wirewatch.monitor.scheduler import CrawlScheduler, next_poll_delay, poll_backoff_delay
 from wirewatch.store import Store
 
 
@@ -204,12 +204,12 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
     def failed(n: int, retry_after: float | None = None) -> PollResult:
         return PollResult("x", "error", consecutive_failures=n, retry_after_s=retry_after)
 
-    delays = [backoff_delay(failed(n), 60, base_s=60, max_s=3600) for n in range(1, 10)]
+    delays = [poll_backoff_delay(failed(n), 60, base_s=60, max_s=3600) for n in range(1, 10)]
     assert delays[:5] == [None, None, 120, 240, 480]  # 1st failure: normal; 2nd: one interval
     assert delays[-1] == 3600
-    assert backoff_delay(failed(1, retry_after=900), 60) == 900
-    assert backoff_delay(failed(1, retry_after=10**9), 60, max_s=3600) == 3600
-    assert backoff_delay(PollResult("x", "ok"), 60) is None
+    assert poll_backoff_delay(failed(1, retry_after=900), 60) == 900
+    assert poll_backoff_delay(failed(1, retry_after=10**9), 60, max_s=3600) == 3600
+    assert poll_backoff_delay(PollResult("x", "ok"), 60) is None
 
 
 async def test_repeated_failures_push_the_next_run_out() -> None:

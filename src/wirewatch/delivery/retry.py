@@ -20,13 +20,13 @@ import random
 from datetime import datetime, timedelta
 
 from wirewatch import defaults
+from wirewatch.util import doubling
 
 
 def backoff_delay(attempts: int, retry_after: float | None) -> float:
     """Exponential backoff with jitter (half to all of the step), capped; the receiver's
     Retry-After wins if longer."""
-    step = defaults.DELIVERY_RETRY_BASE_S * 2 ** min(attempts, 32)  # no overflow after days
-    ceiling = min(defaults.DELIVERY_RETRY_MAX_S, step)
+    ceiling = doubling(defaults.DELIVERY_RETRY_BASE_S, attempts, defaults.DELIVERY_RETRY_MAX_S)
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 

@@ -443,7 +443,7 @@ class _Hop:
     def _result(self, response: aiohttp.ClientResponse, body: bytes) -> FetchResult:
         headers = response.headers  # an immutable view; outlives the connection
         retry_after = headers.get("Retry-After")
-        # uncapped: the scheduler caps it at max(BACKOFF_MAX_S, interval) (`backoff_delay`)
+        # uncapped: the scheduler caps it at max(BACKOFF_MAX_S, interval) (`poll_backoff_delay`)
         return FetchResult(
             url=self.url,
             final_url=str(response.url),

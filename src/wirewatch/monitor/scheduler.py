@@ -8,7 +8,7 @@ outlets configured alike do not poll in lockstep.
 
 An outlet that keeps failing, or that answered 429/503 with Retry-After, is
 polled less often: its next run is pushed out exponentially (see
-`backoff_delay`); the first successful poll brings it back to its interval. A
+`poll_backoff_delay`); the first successful poll brings it back to its interval. A
 feed that asks for less traffic (`<ttl>`, `Cache-Control: max-age` longer than
 the interval; `PollResult.min_interval_s`) gets its next run pushed out as well.
 
@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from wirewatch import defaults
 from wirewatch.monitor.poller import OutletSettings, Poller, PollResult
+from wirewatch.util import doubling
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,14 @@ def next_poll_delay(
 ) -> float | None:
     """Seconds until the next poll when longer than the interval: backoff or the feed's hint."""
     delays = [
-        backoff_delay(result, interval_s, base_s=base_s, max_s=max_s),
+        poll_backoff_delay(result, interval_s, base_s=base_s, max_s=max_s),
         result.min_interval_s,
     ]
     longest = max((d for d in delays if d is not None), default=None)
     return longest if longest is not None and longest > interval_s else None
 
 
-def backoff_delay(
+def poll_backoff_delay(
     result: PollResult,
     interval_s: float,
     *,
@@ -77,8 +78,7 @@ def backoff_delay(
     delay = 0.0
     failures = result.consecutive_failures
     if result.status == "error" and failures >= after_failures:
-        exponent = min(failures - after_failures, 32)
-        delay = min(cap, max(interval_s, base_s) * 2.0**exponent)
+        delay = doubling(max(interval_s, base_s), failures - after_failures, cap)
     if result.retry_after_s is not None:
         delay = max(delay, min(cap, result.retry_after_s))
     return delay if delay > interval_s else None
