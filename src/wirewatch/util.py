@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from wirewatch import defaults
 
 _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+# Control characters (terminal escapes among them), keeping tab and newline, and the
+# direction overrides and isolates that make a headline read backwards.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def utcnow() -> datetime:
@@ -51,3 +55,10 @@ def parse_retry_after(
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(0.0, seconds), cap)
+
+
+def terminal_safe(text: str) -> str:
+    """Text without control characters, direction overrides or lone surrogates: nothing an
+    outlet writes can move a terminal's cursor, retitle it or reverse what follows."""
+    text = _CONTROL.sub("", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Cs")

@@ -20,9 +20,9 @@ from wirewatch.notifiers.formatting import (
     short_title,
     slack_link,
     source_summary,
-    terminal_safe,
     truncate,
 )
+from wirewatch.util import terminal_safe
 
 EVIDENCE = (
     "Gunmen attacked two army camps. Officials said the assaults were coordinated! "

@@ -8,12 +8,12 @@ and ping no one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from wirewatch import defaults
+from wirewatch.util import terminal_safe
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -21,8 +21,6 @@ FULLWIDTH_PIPE = "\uff5c"  # "｜": shown like "|", inert inside a Slack link
 _BROADCAST = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-# Control characters (terminal escapes among them), keeping tab and newline.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -143,9 +141,3 @@ def format_time(dt: datetime) -> str:
 def iso_utc(dt: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, to the second: `2026-11-24T07:05:00Z`."""
     return utc(dt).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def terminal_safe(text: str) -> str:
-    """Text without control characters or direction overrides (no terminal escapes)."""
-    text = _CONTROL.sub("", text)
-    return "".join(c for c in text if unicodedata.category(c) != "Cs")

@@ -22,9 +22,8 @@ from wirewatch.notifiers.formatting import (
     one_line,
     short_title,
     source_summary,
-    terminal_safe,
 )
-from wirewatch.util import plural
+from wirewatch.util import plural, terminal_safe
 
 TITLE_MAX_CHARS = 200
 
