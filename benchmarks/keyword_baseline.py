@@ -32,6 +32,22 @@ QUERIES: dict[str, list[list[str]]] = {
         ["shutdown*", "shut down", "suspend*", "suspension", "block*", "blackout", "ban*", "cut"],
     ],
 }
+_ATTACK = ["attack*", "assault*", "bomb*", "blast*", "suicide", "gunmen", "militant*", "raid*"]
+_COORDINATED = [
+    "coordinated",
+    "simultaneous*",
+    "multiple",
+    "several",
+    "twin",
+    "series of",
+    "wave of",
+]
+# For the day-one watches of benchmarks/watches.dayone.yaml (issue 16).
+QUERIES |= {
+    "balochistan-militant-attacks": [_ATTACK, ["Balochistan", "Baluchistan", "Quetta"]],
+    "pakistan-coordinated-attacks": [_ATTACK, _COORDINATED, ["Pakistan*"]],
+    "sahel-coordinated-attacks": [_ATTACK, _COORDINATED, ["Mali*", "Niger", "Burkin*"]],
+}
 
 
 def _pattern(term: str) -> str:

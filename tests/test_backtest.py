@@ -42,6 +42,15 @@ def test_a_label_region_means_what_it_means_in_regions(gazetteer, region, where,
     assert not spec.expects(item(*where, attack=False))
 
 
+def test_several_label_regions_mean_any_of_them(gazetteer):
+    spec = parse_label_spec("w=attack@Mali|Niger|Burkina Faso", gazetteer)
+    assert spec.expects(item("ML", "Mopti")) and spec.expects(item("BF", "Sahel"))
+    assert spec.expects(item("NE", "Tillabéri"))
+    assert not spec.expects(item("TD", "Lac")) and not spec.expects(item("NG", "Borno"))
+    with pytest.raises(ValueError, match="unknown region 'Nigr'"):
+        parse_label_spec("w=attack@Mali|Nigr", gazetteer)
+
+
 def test_an_unknown_label_region_is_an_error_with_suggestions(gazetteer):
     with pytest.raises(ValueError, match=r"unknown region 'Balochstan' \(did you mean Balochistan"):
         parse_label_spec("w=attack@Balochstan", gazetteer)

@@ -224,14 +224,26 @@ def parse_label_spec(text: str, gazetteer: Gazetteer | None = None) -> LabelSpec
     With a gazetteer, REGION means what it means in `regions:` (a country by name or code, a
     province, a group such as the Sahel) and an item is inside it by its `country` and
     `admin1`; without one, or for a district or town, REGION must equal one of the two.
+    Several regions are separated by `|` (`@Mali|Niger|Burkina Faso`): inside any of them.
     """
     watch, sep, rest = text.partition("=")
     if not sep or not watch or not rest:
         raise ValueError(f"--labels {text!r}: expected WATCH=LABEL or WATCH=LABEL@REGION")
     label, _, region = rest.partition("@")
     region = region.strip()
-    inside = _inside_test(gazetteer, region, text) if gazetteer and region else None
+    inside = _inside_any(gazetteer, region, text) if gazetteer and region else None
     return LabelSpec(watch.strip(), label.strip(), region or None, inside)
+
+
+def _inside_any(
+    gazetteer: Gazetteer, regions: str, spec: str
+) -> Callable[[dict[str, Any]], bool] | None:
+    tests = [_inside_test(gazetteer, name.strip(), spec) for name in regions.split("|")]
+    if len(tests) == 1:
+        return tests[0]
+    if any(test is None for test in tests):
+        raise ValueError(f"--labels {spec!r}: several regions must be countries or provinces")
+    return lambda item: any(test(item) for test in tests if test is not None)
 
 
 def _inside_test(

@@ -1,0 +1,65 @@
+"""The labeled corpus in corpus/: every item well formed, and the frozen split intact.
+
+The split decides which figures count (benchmarks report the test part): these tests make
+sure an edit of the corpus cannot quietly move an event across it or break an item.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from benchmarks.corpus_check import ITEMS, read
+from benchmarks.corpus_split import episodes, load_split, part_of
+
+
+def corpus() -> list[dict]:
+    items, problems = read(sorted(ITEMS.glob("*.jsonl")))
+    assert problems == []
+    return items
+
+
+def test_every_item_is_well_formed_and_the_corpus_is_as_wide_as_promised():
+    items = corpus()
+    assert len(items) >= 1000
+    assert len({i["country"] for i in items if i["country"]}) >= 40
+    assert sum(i["language"] != "en" for i in items) >= 0.15 * len(items)
+    languages = {i["language"] for i in items}
+    assert {"ur", "hi", "ar", "fa", "fr", "ru", "uk", "tr", "es", "ps"} <= languages
+
+
+def test_the_frozen_split_is_by_event_and_about_a_third():
+    items = corpus()
+    test_events = load_split()
+    assert test_events <= {i["event_id"] for i in items}  # no test event has vanished
+    share = sum(part_of(i, test_events) == "test" for i in items) / len(items)
+    assert 0.28 <= share <= 0.40
+    for label in ("attack", "coordinated_attack", "internet_shutdown"):
+        positives = [i for i in items if i["labels"][label]]
+        in_test = sum(part_of(i, test_events) == "test" for i in positives)
+        assert 0.2 * len(positives) <= in_test <= 0.45 * len(positives), label
+
+
+def test_related_events_form_one_episode():
+    joined = episodes(
+        [
+            "evt-br-2015-12-16-whatsapp-block",
+            "evt-br-2015-12-17-whatsapp-block-lifted",
+            "evt-br-2015-12-30-whatsapp-fine",
+            "evt-ar-2015-12-17-whatsapp-outage",
+        ]
+    )
+    assert sorted(joined) == [
+        ["evt-ar-2015-12-17-whatsapp-outage"],  # another country
+        ["evt-br-2015-12-16-whatsapp-block", "evt-br-2015-12-17-whatsapp-block-lifted"],
+        ["evt-br-2015-12-30-whatsapp-fine"],  # too long after
+    ]
+
+
+def test_no_episode_straddles_the_split():
+    items = corpus()
+    test_events = load_split()
+    sides: dict[str, set[str]] = defaultdict(set)
+    for episode in episodes(sorted({i["event_id"] for i in items})):
+        for event in episode:
+            sides[episode[0]].add("test" if event in test_events else "train")
+    assert all(len(s) == 1 for s in sides.values())
