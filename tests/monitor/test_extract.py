@@ -1,11 +1,20 @@
 """Article pages to text: the story stays, the page furniture goes."""
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import html as lxml_html
+from trafilatura.utils import load_html
 
 from tests.fixtures.outlets import BOILERPLATE_MARKERS, OutletServer
-from wirewatch.monitor.extract import extract_article
+from wirewatch import defaults
+from wirewatch.monitor import extract as extract_module
+from wirewatch.monitor.extract import cut_to_budget, extract_article, prune_boilerplate
 
 PARAGRAPHS = [
     "QUETTA: Gunmen attacked three security checkpoints in Kech district on Tuesday night, "
@@ -81,3 +90,129 @@ def test_any_page_gives_text_or_none_never_an_exception(body: list[str], as_byte
 def test_arbitrary_bytes_give_text_or_none(data: bytes) -> None:
     extracted = extract_article(data, None)
     assert extracted is None or isinstance(extracted.text, str)
+
+
+# ---- cost: a page can make extraction slow, never stall it ---------------------------------
+
+
+def share_boxes(count: int) -> str:
+    """A page of `count` share boxes after a short story: what made pruning quadratic."""
+    boxes = "".join(f'<div class="share">s{i}</div>' for i in range(count))
+    story = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"<html><body><article><h1>Kech</h1>{story}{boxes}</article></body></html>"
+
+
+def test_a_megabyte_of_share_boxes_is_pruned_in_linear_time() -> None:
+    """45,000 boxes (1 MB): each was checked against every other (about 90 s), now once."""
+    tree = load_html(share_boxes(45_000))
+    started = time.perf_counter()
+    removed = prune_boilerplate(tree)
+    elapsed = time.perf_counter() - started
+    assert removed == 45_000
+    assert elapsed < 20  # generous: linear takes well under a second, quadratic minutes
+
+
+def test_a_megabyte_hostile_page_gives_its_story_quickly_and_says_it_was_cut() -> None:
+    page = share_boxes(45_000)
+    assert len(page) > 1_000_000
+    started = time.perf_counter()
+    extracted = extract_article(page, "https://news.example.org/x")
+    assert time.perf_counter() - started < 20  # generous: seconds, where it took minutes
+    assert extracted is not None and extracted.text.splitlines() == PARAGRAPHS
+    assert extracted.cut == f"page cut at {defaults.EXTRACT_MAX_ELEMENTS:,} elements"
+
+
+def test_an_ordinary_page_is_not_cut() -> None:
+    html = OutletServer.article_html("Gunmen attack checkpoints in Kech", PARAGRAPHS)
+    extracted = extract_article(html, None)
+    assert extracted is not None and extracted.cut is None
+
+
+def test_a_page_with_too_much_text_is_cut_at_the_text_budget() -> None:
+    story = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    filler = "<p>" + "word " * 1000 + "</p>"
+    page = f"<html><body><article>{story}{filler * 200}</article></body></html>"  # 1 M chars
+    extracted = extract_article(page, None)
+    assert extracted is not None and extracted.text.startswith(PARAGRAPHS[0])
+    assert extracted.cut == f"page cut at {defaults.EXTRACT_MAX_TEXT_CHARS:,} characters of text"
+
+
+def test_the_cut_keeps_the_top_of_the_page_whole() -> None:
+    tree = load_html(
+        "<html><body><div><p>one</p><p>two <b>2</b> tail</p><p>three</p></div>"
+        "<p>four</p> after</body></html>"
+    )
+    assert cut_to_budget(tree, max_elements=5) == "page cut at 5 elements"
+    body = lxml_html.tostring(tree, encoding="unicode")
+    assert body == "<html><body><div><p>one</p><p>two </p></div></body></html>"
+
+
+def test_pruning_unchanged_on_ordinary_pages() -> None:
+    """Both fixture layouts: the boxes the pairwise rule removed, and only those."""
+    for layout in ("wordpress", "modern"):
+        html = OutletServer.article_html("Kech", PARAGRAPHS, layout=layout)
+        ours, theirs = load_html(html), load_html(html)
+        assert prune_boilerplate(ours) == pairwise_prune(theirs) > 0
+        assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
+
+
+BOXES = st.sampled_from(["", ' class="share"', ' id="related-posts"', ' class="promo x"'])
+boxed = st.recursive(
+    st.text(alphabet="ab ", max_size=30),
+    lambda inner: st.builds(
+        lambda tag, attrs, children: f"<{tag}{attrs}>{''.join(children)}</{tag}>",
+        st.sampled_from(["div", "p", "article", "main", "aside", "section", "script"]),
+        BOXES,
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(boxed, max_size=6))
+def test_pruning_decides_as_the_pairwise_rule_did(body: list[str]) -> None:
+    html = "<html><body>" + "".join(body) + "</body></html>"
+    ours, theirs = load_html(html), load_html(html)
+    if ours is None:
+        return
+    assert prune_boilerplate(ours) == pairwise_prune(theirs)
+    assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
+
+
+def pairwise_prune(tree: lxml_html.HtmlElement) -> int:
+    """The rule as it was first written (every box checked against every other): the
+    reference that the linear walk must agree with."""
+    total = len(extract_module._text_of(tree)) or 1
+    doomed = [
+        e
+        for e in tree.iter()
+        if isinstance(e.tag, str)
+        and e.tag not in extract_module.NEVER_PRUNED
+        and extract_module._is_boilerplate(e)
+    ]
+    removed = 0
+    for element in doomed:
+        ancestors = set(element.iterancestors())
+        if element.getparent() is None or any(o in ancestors for o in doomed if o is not element):
+            continue
+        if len(extract_module._text_of(element)) / total > defaults.EXTRACT_MAX_PRUNED_SHARE:
+            continue
+        if element.find(".//article") is not None or element.find(".//main") is not None:
+            continue
+        element.drop_tree()
+        removed += 1
+    return removed
+
+
+def test_the_hostile_pages_benchmark_runs() -> None:
+    """CI never times it; a tiny run keeps it from rotting."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.hostile_pages", "--sizes", "0.02", "--repeat", "1"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "share boxes" in done.stdout and "x normal" in done.stdout

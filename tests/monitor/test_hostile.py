@@ -131,6 +131,46 @@ async def test_billion_laughs_is_not_expanded(outlet_server: OutletServer, polle
     assert len(article.title) < 100 and "lollollol" not in article.title
 
 
+async def test_billion_laughs_behind_a_comment_is_not_expanded(
+    outlet_server: OutletServer, poller: Poller
+) -> None:
+    """Markup in a comment before the DOCTYPE (`<!-- <a -->`) hid it from the stripping;
+    &lol5; (300,000 characters) is under expat's own amplification limit."""
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 6)
+    ]
+    doctype = f"<?xml version='1.0'?><!-- <a --><!DOCTYPE rss [{''.join(entities)}]>"
+    body = xml_feed("&lol5;", declaration=doctype)
+    feed = outlet_server.add_page("/feed", body, content_type="application/rss+xml")
+    result = await poller.poll(outlet("laughs", feed, fetch_articles=False))
+    assert result.status == "ok"
+    [article] = result.articles
+    assert len(article.title) < 100 and "lollollol" not in article.title
+
+
+async def test_a_5_mb_feed_only_feedparser_reads_is_cut_and_the_health_says_so(
+    outlet_server: OutletServer, poller: Poller
+) -> None:
+    item = (
+        "<item><title>Item {i}</title><link>https://news.example.org/{i}</link>"
+        "<description>Body text of item {i}.</description>"
+        f"<pubDate>{NOW:%a, %d %b %Y %H:%M:%S} +0000</pubDate></item>"
+    )
+    items = "".join(item.format(i=i) for i in range(25_000))
+    body = (
+        '<?xml version="1.0" encoding="iso-8859-1"?>\n<rss version="2.0"><channel>'
+        f"<title>T</title>{items}</channel></rss>"
+    ).encode("latin-1")
+    assert 4 * MB < len(body) < 5 * MB
+    feed = outlet_server.add_page("/feed", body, content_type="application/rss+xml")
+    result = await poller.poll(outlet("big", feed, fetch_articles=False))
+    assert result.status == "ok"
+    assert 0 < result.new_entries <= defaults.FEEDPARSER_MAX_ITEMS
+    assert any("of its 25,000 items for feedparser" in note for note in result.limits)
+    assert result.health is not None and "feedparser" in (result.health.last_limit or "")
+
+
 async def test_external_entities_are_never_fetched_nor_read(
     outlet_server: OutletServer, poller: Poller
 ) -> None:
@@ -223,3 +263,30 @@ async def test_a_huge_article_page_falls_back_to_the_feed_text(
     assert [(a.text, a.text_source) for a in result.articles] == [("Feed text.", "feed")]
     await asyncio.sleep(0.1)
     assert outlet_server.bytes_sent["/news/huge"] < 35 * MB  # cut off after the 10 MB limit
+
+
+async def test_a_page_of_45_000_share_boxes_is_cut_and_the_health_says_so(
+    outlet_server: OutletServer,
+) -> None:
+    """Pruning compared each box with every other (about 90 s for this page, holding a
+    thread of the default executor that matching and /metrics share)."""
+    story = "".join(
+        f"<p>Paragraph {i} of the story, long enough to be read as one.</p>" for i in range(6)
+    )
+    boxes = "".join(f'<div class="share">s{i}</div>' for i in range(45_000))
+    page = f"<html><body><article><h1>Kech</h1>{story}{boxes}</article></body></html>"
+    outlet_server.add_page("/news/1", page)
+    items = [{"title": "Kech", "url": "/news/1", "summary": "Feed text.", "published": NOW}]
+    feed = outlet_server.add_feed("/feed", items)
+    settings = crawler_settings(per_host_delay=0, allow_private_addresses=True)
+    async with Fetcher(settings) as fetcher:
+        poller = Poller(fetcher, Store(":memory:").crawl, settings)
+        started = asyncio.get_running_loop().time()
+        result = await poller.poll(outlet("dawn", feed))
+        elapsed = asyncio.get_running_loop().time() - started
+    assert elapsed < 30  # generous: seconds, where it took minutes
+    [article] = result.articles
+    assert article.text_source == "page" and article.text.startswith("Paragraph 0 of the story")
+    cut = f"page cut at {defaults.EXTRACT_MAX_ELEMENTS:,} elements: 1"
+    assert cut in result.limits
+    assert result.health is not None and cut in (result.health.last_limit or "")

@@ -30,6 +30,7 @@ from wirewatch.notifiers.base import (
     connection_failure,
     describe_url,
     header,
+    hide_url,
     secret_value,
 )
 
@@ -143,12 +144,54 @@ def test_secret_value_unwraps_secretstr_and_urls():
     assert secret_value(HttpUrl("https://siem.example.org/hook")) == "https://siem.example.org/hook"
 
 
-def test_describe_url_leaves_out_query_and_credentials():
+def test_describe_url_leaves_out_path_query_and_credentials():
+    # Discord, Teams, Zapier and Slack keep the token in the path: only the host is shown
     assert (
         describe_url("https://user:pw@siem.example.org:8443/hook?token=s3cret")
-        == "https://siem.example.org:8443/hook"
+        == "https://siem.example.org:8443/…"
     )
+    assert (
+        describe_url("https://discord.com/api/webhooks/1234/T0KEN-abc") == "https://discord.com/…"
+    )
+    assert describe_url("https://siem.example.org/") == "https://siem.example.org"
     assert describe_url("not a url") == "the receiver"
+    assert describe_url("https://[hooks.slack.com/services/T0/B0/x") == "the receiver"
+
+
+def test_an_unreadable_url_is_not_repeated_by_its_connection_error():
+    url = "https://[hooks.slack.com/services/T0/B0/s3cretT0ken"
+    exc = aiohttp.InvalidUrlClientError(url)
+    assert url in str(exc)  # what aiohttp says
+
+    result = connection_failure("the Slack webhook", exc, url=url)
+
+    assert result.retryable and "s3cretT0ken" not in result.error
+    assert "not a valid URL" in result.error
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "shown"),
+    [
+        (
+            "https://discord.com/api/webhooks/1234/AbC-t0ken answered HTTP 500: oops",
+            None,
+            "https://discord.com/… answered HTTP 500: oops",
+        ),
+        (  # the receiver repeats the path, or the token alone
+            "HTTP 404 Not Found: no hook /api/webhooks/1234/AbC-t0ken (AbC-t0ken)",
+            "https://discord.com/api/webhooks/1234/AbC-t0ken",
+            "HTTP 404 Not Found: no hook … (…)",
+        ),
+        (  # words of the path that are no token stay
+            "the Slack webhook answered HTTP 404 Not Found: no_service",
+            "https://hooks.slack.com/services/T0ABC/B0DEF/xyzSECRET99",
+            "the Slack webhook answered HTTP 404 Not Found: no_service",
+        ),
+        ("see https://x.example/a?token=1.", None, "see https://x.example/…."),
+    ],
+)
+def test_hide_url(text, url, shown):
+    assert hide_url(text, url) == shown
 
 
 def test_notifier_needs_send():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -106,6 +107,18 @@ def test_one_line_and_terminal_safe():
 
 any_text = st.text(max_size=2000)
 limits = st.integers(min_value=0, max_value=600)
+
+
+def test_escape_mrkdwn_swaps_emphasis_marks_for_look_alikes():
+    assert escape_mrkdwn("*bold* _it_ ~gone~ `code`") == "∗bold∗ ˍitˍ ∼gone∼ ˋcodeˋ"
+    assert escape_mrkdwn("snake_case & <b>") == "snakeˍcase &amp; &lt;b&gt;"
+
+
+@given(text=any_text)
+def test_escaped_text_has_no_markup_characters(text):
+    escaped = escape_mrkdwn(text)
+    assert not set(escaped) & set("<>*_~`")
+    assert not re.search(r"@(here|channel|everyone)\b", escaped, re.IGNORECASE)
 
 
 @given(text=any_text, limit=limits, sentences=st.integers(0, 5))

@@ -282,6 +282,39 @@ async def test_hostile_headline_pings_no_one(slack_api):
     assert "&lt;!channel&gt;" in message.text and "Attack &amp;" in message.text
 
 
+def text_objects(blocks) -> list[dict]:
+    """Every text object of a message's blocks."""
+    found = [block["text"] for block in blocks if "text" in block]
+    return found + [o for b in blocks for o in b.get("fields", []) + b.get("elements", [])]
+
+
+async def test_outlet_text_can_neither_format_nor_link(slack_api):
+    markup = "*Breaking* _attack_ ~in~ `Quetta`"
+    alert = sample_alert(
+        title=markup,
+        outlets=("*dawn*", "_geo_"),
+        evidence="Watch it at https://evil.example/live and #general, *now*.",
+    )
+    notifier = SlackNotifier(slack_config(slack_api))
+    first = await notifier.send(alert, None)
+    update = sample_alert("story_update", title=markup, known=2, outlets=("~tribune~",))
+    assert first.ok and (await notifier.send(update, first.remote_ref)).ok
+
+    posted, replied = [c for c in slack_api.calls if c.method == "chat.postMessage"]
+    for message in (posted, replied, slack_api.posts[0]):  # the parent as updated too
+        objects = text_objects(message.blocks)
+        # verbatim: Slack links no bare URL or #channel and parses no mention in them
+        assert objects and all(o["type"] == "mrkdwn" and o["verbatim"] is True for o in objects)
+        shown = "\n".join([message.text, *texts(message.blocks)])
+        shown = re.sub(r"<https?://[^|>]*\|", "<", shown)  # a link's URL formats nothing
+        for raw in ("*Breaking*", "_attack_", "~in~", "`Quetta`", "*dawn*", "_geo_", "*now*"):
+            assert raw not in shown
+    shown = "\n".join(texts(posted.blocks))
+    assert "∗Breaking∗ ˍattackˍ ∼in∼ ˋQuettaˋ" in shown and "*∗dawn∗*" in shown
+    assert "https://evil.example/live" in shown and "<https://evil.example" not in shown
+    assert "*∼tribune∼*" in "\n".join(texts(replied.blocks))
+
+
 def assert_within_slack_limits(message) -> str:
     assert not block_problems(message.blocks)
     assert len(message.blocks) <= 50

@@ -132,3 +132,50 @@ async def test_unreachable_webhook_is_retryable_without_showing_the_url():
     assert not result.ok and result.retryable
     assert result.error.startswith("could not reach the Slack webhook: ")
     assert "topsecret" not in result.error
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[hooks.slack.com/services/T0/B0/topsecretXYZ123",  # an unclosed IPv6 bracket
+        "https://hooks.slack.com:99999/services/T0/B0/topsecretXYZ123",  # port out of range
+        "https://hooks.slack.com:443x/services/T0/B0/topsecretXYZ123",
+        "https:///services/T0/B0/topsecretXYZ123",  # no host
+    ],
+)
+async def test_a_malformed_webhook_url_is_not_in_the_error(url):
+    # aiohttp's error for a URL it cannot read is the URL itself, token and all
+    result = await send(SlackWebhookNotifier(hook_config(url)), sample_alert())
+
+    assert not result.ok and result.retryable  # the operator fixes the URL; alerts wait
+    assert result.error == (
+        "could not reach the Slack webhook: the notifier's URL is not a valid URL "
+        "(fix the notifier's config; alerts wait in the outbox)"
+    )
+    assert "topsecret" not in result.error and "services" not in result.error
+
+
+async def test_what_slack_echoes_of_the_url_is_hidden(slack_api):
+    secret = slack_api.webhook_url.rsplit("/", 1)[1]
+    slack_api.fail_next(1, status=404, error=f"no_service for {secret}", method="webhook")
+
+    result = await send(SlackWebhookNotifier(hook_config(slack_api.webhook_url)), sample_alert())
+
+    assert not result.ok and "no_service" in result.error and secret not in result.error
+
+
+async def test_outlet_text_formats_nothing_and_links_nothing(slack_api):
+    alert = sample_alert(
+        title="*Breaking* _attack_ ~in~ `Quetta`", evidence="Video: https://evil.example/x *now*."
+    )
+
+    assert (await send(SlackWebhookNotifier(hook_config(slack_api.webhook_url)), alert)).ok
+
+    [call] = slack_api.webhook_messages
+    objects = [b["text"] for b in call.blocks if "text" in b]
+    objects += [o for b in call.blocks for o in b.get("fields", []) + b.get("elements", [])]
+    assert objects and all(o["type"] == "mrkdwn" and o["verbatim"] is True for o in objects)
+    shown = "\n".join(texts(call.blocks))
+    for markup in ("*Breaking*", "_attack_", "~in~", "`Quetta`", "*now*"):
+        assert markup not in shown and markup not in call.text
+    assert "∗Breaking∗ ˍattackˍ ∼in∼ ˋQuettaˋ" in shown

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import HttpUrl, SecretStr
 
 from tests.fixtures import webhook_receiver as receiver_fixtures
@@ -210,11 +212,12 @@ async def test_slow_receiver_times_out_retryably(webhook_receiver):
 
     assert time.monotonic() - started < 3
     assert not result.ok and result.retryable
-    assert result.error == f"could not reach {webhook_receiver.url}: timed out after 0.3 s"
+    host = webhook_receiver.url.removesuffix("/hook")  # the path is never shown
+    assert result.error == f"could not reach {host}/…: timed out after 0.3 s"
     assert len(webhook_receiver.requests) == 1
 
 
-async def test_unreachable_receiver_is_retryable_and_hides_the_query():
+async def test_unreachable_receiver_is_retryable_and_hides_path_and_query():
     with socket.socket() as sock:  # a port that nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -223,8 +226,8 @@ async def test_unreachable_receiver_is_retryable_and_hides_the_query():
     result = await send(WebhookNotifier(hook_config(url)), sample_alert())
 
     assert not result.ok and result.retryable
-    assert result.error.startswith(f"could not reach http://127.0.0.1:{port}/hook: ")
-    assert "s3cret" not in result.error
+    assert result.error.startswith(f"could not reach http://127.0.0.1:{port}/…: ")
+    assert "s3cret" not in result.error and "hook" not in result.error
 
 
 async def test_session_is_reused_and_closed(webhook_receiver):
@@ -284,3 +287,98 @@ def test_verify_rejects(secret, stamp, body, signature, now):
 def test_verify_tolerance_is_adjustable():
     assert not verify_signature(SECRET, STAMP, BODY, GOOD, now=1.8e9 + 61, tolerance=60)
     assert verify_signature(SECRET, STAMP, BODY, GOOD, now=1.8e9 + 59, tolerance=60)
+
+
+# ---- secrets in errors: the URL's path is a token (Discord, Teams, Zapier) ---------------------
+TOKEN = "T0KEN-abcdef1234567890-in-the-path"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        dict(status=500, body=f"no hook at /api/webhooks/42/{TOKEN}"),  # it even echoes the path
+        dict(status=404, body=f"unknown webhook {TOKEN}"),
+        dict(status=400, body="bad payload"),
+        dict(status=503, body="x" * 190 + f" {TOKEN}"),  # the detail is cut inside the token
+    ],
+)
+async def test_a_token_in_the_url_path_is_in_no_error(webhook_receiver, answer):
+    webhook_receiver.respond_next(**answer)
+    url = webhook_receiver.url_for(f"/api/webhooks/42/{TOKEN}")
+
+    result = await send(WebhookNotifier(hook_config(url)), sample_alert())
+
+    assert not result.ok and str(answer["status"]) in result.error
+    assert TOKEN[:10] not in result.error and "webhooks/42" not in result.error
+    assert result.error.startswith(f"http://127.0.0.1:{webhook_receiver.port}/… answered HTTP ")
+
+
+async def test_a_refused_connection_names_only_the_host():
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    result = await send(
+        WebhookNotifier(hook_config(f"http://127.0.0.1:{port}/api/webhooks/42/{TOKEN}")),
+        sample_alert(),
+    )
+
+    assert not result.ok and result.retryable
+    assert result.error.startswith(f"could not reach http://127.0.0.1:{port}/…: ")
+    assert TOKEN not in result.error and "webhooks" not in result.error
+
+
+# ---- verify_signature never raises -------------------------------------------------------------
+def test_verify_refuses_a_huge_timestamp_instead_of_raising():
+    # int() refuses strings of more than 4,300 digits: a receiver would answer 500
+    for digits in (13, 4_300, 4_301, 100_000):
+        assert not verify_signature(SECRET, "1" * digits, BODY, GOOD, now=1.8e9)
+
+
+@pytest.mark.parametrize(
+    ("secret", "stamp", "signature"),
+    [
+        ("", STAMP, independent_signature("", STAMP, BODY)),  # an unset secret verifies nothing
+        (SECRET, "١٨٠٠٠٠٠٠٠٠", GOOD),  # digits, but not ASCII ones
+        (SECRET, None, GOOD),  # a missing header
+        (SECRET, STAMP, None),
+        ("s\ud800", STAMP, GOOD),  # not encodable
+        (SECRET, "18\ud8000", GOOD),
+        (SECRET, STAMP, "sha256=\ud800"),
+    ],
+)
+def test_verify_rejects_what_it_cannot_read(secret, stamp, signature):
+    assert verify_signature(secret, stamp, BODY, signature, now=1.8e9) is False
+
+
+# Any text, lone surrogates (not encodable) included; digits up to past int()'s 4,300.
+_text = st.text(max_size=60) | st.text(st.characters(categories=["Cs", "Nd", "Ll"]), max_size=8)
+_digits = st.text("0123456789", min_size=1, max_size=20) | st.integers(4_290, 4_400).map(
+    lambda n: "1" * n
+)
+_headers = st.one_of(st.none(), _text, st.binary(max_size=60), _digits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.one_of(_text, st.binary(max_size=40)),
+    stamp=_headers,
+    body=st.one_of(st.binary(max_size=200), _text),
+    signature=_headers,
+    now=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+    tolerance=st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_verify_signature_never_raises(secret, stamp, body, signature, now, tolerance):
+    result = verify_signature(secret, stamp, body, signature, now=now, tolerance=tolerance)
+    assert result is True or result is False
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    secret=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40),
+    body=st.binary(max_size=500),
+    stamp=st.integers(0, 10**11),
+)
+def test_verify_accepts_every_fresh_signature(secret, body, stamp):
+    signature = independent_signature(secret, str(stamp), body)
+    assert verify_signature(secret, str(stamp), body, signature, now=stamp + 1.5)

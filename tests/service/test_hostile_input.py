@@ -57,7 +57,7 @@ def config_text(feed: str, slack: SlackApiServer, webhook: str, smtp: SmtpServer
         notifiers=[
             slack_notifier(slack, channel="#soc"),
             slack_webhook_notifier(slack.webhook_url),
-            webhook_notifier(webhook, secret="hmac-secret"),
+            webhook_notifier(webhook, secret="hmac-secret-for-the-siem"),
             email_notifier(host=smtp.host, port=smtp.port, starttls=False),
         ],
     )

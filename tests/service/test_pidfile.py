@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import pytest
 
-from wirewatch.service.pidfile import AlreadyRunning, PidFile, pid_path, running_service
+from tests.fixtures.configs import service_config, sqlite
+from wirewatch.cli.main import main
+from wirewatch.service.pidfile import (
+    AlreadyRunning,
+    PidFile,
+    UnsafePidFile,
+    pid_path,
+    running_service,
+)
 
 
 def test_the_pid_file_sits_next_to_the_database():
@@ -40,3 +49,51 @@ def test_a_file_left_by_a_killed_service_is_stale(tmp_path):
         assert path.read_text().splitlines()[0] == str(os.getpid())
     finally:
         again.release()
+
+
+def test_the_pid_file_is_the_owners_only(tmp_path):
+    old = os.umask(0o022)  # the common umask: files world-readable unless created otherwise
+    try:
+        pidfile = PidFile(tmp_path / "w.db.pid")
+        pidfile.acquire("/etc/wirewatch.yaml")
+    finally:
+        os.umask(old)
+    try:
+        assert stat.S_IMODE((tmp_path / "w.db.pid").stat().st_mode) == 0o600
+    finally:
+        pidfile.release()
+
+
+def test_a_symbolic_link_at_the_pid_file_path_is_refused_not_followed(tmp_path):
+    victim = tmp_path / "authorized_keys"  # any file of the service user's
+    victim.write_text("ssh-ed25519 AAAA... ana@laptop\n")
+    path = tmp_path / "w.db.pid"
+    path.symlink_to(victim)
+
+    with pytest.raises(UnsafePidFile, match="it is a symbolic link; remove it"):
+        PidFile(path).acquire("/etc/wirewatch.yaml")
+    with pytest.raises(UnsafePidFile):
+        running_service(path)
+
+    assert victim.read_text() == "ssh-ed25519 AAAA... ana@laptop\n"  # not truncated
+    assert path.is_symlink()
+
+
+def test_a_dangling_symbolic_link_creates_nothing(tmp_path):
+    path = tmp_path / "w.db.pid"
+    path.symlink_to(tmp_path / "elsewhere")
+
+    with pytest.raises(UnsafePidFile):
+        PidFile(path).acquire("/etc/wirewatch.yaml")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_run_and_reload_say_why_they_refuse_a_linked_pid_file(tmp_path, capsys):
+    config = service_config(tmp_path, storage=sqlite(tmp_path / "w.db"))
+    (tmp_path / "w.db.pid").symlink_to(tmp_path / "elsewhere")
+
+    for command in (["run"], ["run", "--wait"], ["reload"]):
+        assert main([*command, "-c", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert f"refusing to use the pid file {tmp_path / 'w.db.pid'}: it is a symbolic link" in err
+    assert not (tmp_path / "elsewhere").exists()

@@ -1,5 +1,7 @@
 """The store: schema versions, crawl state, transactions; stories and outbox survive reopening."""
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -135,3 +137,37 @@ def test_outbox_keeps_order_and_state_across_reopen(tmp_path):
     assert [r.delivery_id for r in store.outbox.pending("slack")] == ["d-2"]
     assert store.outbox.story_ref(sid, "slack") == "1700000000.000100"
     assert [r.status for r in store.outbox.rows()] == ["delivered", "pending"]
+
+
+@pytest.fixture
+def usual_umask():
+    """The common umask (022: files world-readable unless created otherwise)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_database_and_its_wal_and_shm_are_the_owners_only(tmp_path, usual_umask):
+    db = tmp_path / "fresh" / "w.db"
+    store = Store(db)
+    store.outbox.enqueue(delivery_id="d-1", notifier="n", story_id="s-1", kind="new_story",
+                         article_ids=["a-1"])  # fmt: skip
+    try:
+        files = [db, db.with_name("w.db-wal"), db.with_name("w.db-shm")]
+        assert all(path.exists() for path in files)  # WAL mode, a write done, still open
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    finally:
+        store.close()
+    reopened = Store(db)  # reopening works and changes nothing
+    assert reopened.outbox.get("d-1") is not None
+    reopened.close()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_an_existing_database_keeps_its_permissions(tmp_path, usual_umask):
+    db = tmp_path / "w.db"
+    Store(db).close()
+    db.chmod(0o640)  # the operator's choice (a group that backs it up)
+    Store(db).close()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o640

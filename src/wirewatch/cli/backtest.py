@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.cli.common import AddCommand, SafeOut, load_or_report, shown
 
 
 def register(command: AddCommand) -> None:
@@ -46,7 +46,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             raise ValueError(f"--labels names unknown watches: {', '.join(sorted(unknown))}")
         items = backtest.read_corpus(Path(args.corpus))
     except (OSError, ValueError) as exc:
-        print(f"wirewatch backtest: {exc}", file=sys.stderr)
+        print(f"wirewatch backtest: {shown(exc)}", file=sys.stderr)
         return 1
     store, folder = backtest.temporary_store()
     matcher = build_matcher(config)
@@ -63,8 +63,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 line = backtest.output_line(item, outcomes.get(str(item["id"])))
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
     summaries = backtest.summarise([w.name for w in config.watches], items, outcomes)
-    backtest.print_summary(summaries, len(items), sys.stdout)
+    out = SafeOut(sys.stdout)  # the reports quote the corpus's titles
+    backtest.print_summary(summaries, len(items), out)
     if specs:
         reports = backtest.evaluate_labels(specs, items, outcomes)
-        backtest.print_label_reports(reports, items, sys.stdout)
+        backtest.print_label_reports(reports, items, out)
     return 0

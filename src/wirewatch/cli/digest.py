@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.cli.common import AddCommand, load_or_report, shown_error
 
 
 def register(command: AddCommand) -> None:
@@ -33,7 +33,7 @@ def cmd_digest_send(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if report.error:
-        print(f"digest {args.name}: not sent: {report.error}", file=sys.stderr)
+        print(f"digest {args.name}: not sent: {shown_error(report.error)}", file=sys.stderr)
         return 1
     print(
         f"digest {args.name}: "

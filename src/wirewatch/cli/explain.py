@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.cli.common import AddCommand, load_or_report, shown, shown_text
 from wirewatch.config.schema import Config
 from wirewatch.models import Article
 
@@ -83,7 +83,7 @@ async def explain_source(config: Config, source: str, out: TextIO) -> int:
     try:
         article = await read_source(config, source)
     except SourceError as exc:
-        print(f"wirewatch explain: {exc}", file=sys.stderr)
+        print(f"wirewatch explain: {shown(exc)}", file=sys.stderr)
         return 1
     matcher = await asyncio.to_thread(build_matcher, config)
     try:
@@ -93,7 +93,7 @@ async def explain_source(config: Config, source: str, out: TextIO) -> int:
     explanation = format_explanation(
         article, encoding, matches, config.watches, matcher.prepared, config.model.name
     )
-    out.write(explanation + "\n")
+    out.write(shown_text(explanation) + "\n")  # the article's text: no terminal escapes
     return 0
 
 

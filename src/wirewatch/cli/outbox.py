@@ -1,5 +1,6 @@
 """`wirewatch outbox`: alert deliveries (pending, delivered, dead), and dead letters
-requeued so that the running service sends them next."""
+requeued so that the running service sends them next. Errors are shown redacted
+(`shown_error`): a receiver's URL as `scheme://host/…`, known secrets as `***`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from wirewatch.cli.common import AddCommand, stamp, with_store
+from wirewatch.cli.common import AddCommand, shown, shown_error, stamp, with_store
 
 if TYPE_CHECKING:
     from wirewatch.store import Store
@@ -45,9 +46,10 @@ def list_outbox(store: Store, out: TextIO, *, status: str | None) -> int:
     rows = store.outbox.rows(status)
     for row in rows:
         when = stamp(row.delivered_at) if row.status == "delivered" else stamp(row.next_attempt_at)
+        error = shown_error(row.last_error) if row.last_error else ""
         print(
-            f"{row.delivery_id}  {row.status:9}  {row.notifier:16}  {row.kind:12}  "
-            f"{row.story_id:8}  attempts={row.attempts}  {when}  {row.last_error or ''}".rstrip(),
+            f"{shown(row.delivery_id)}  {row.status:9}  {shown(row.notifier):16}  {row.kind:12}  "
+            f"{shown(row.story_id):8}  attempts={row.attempts}  {when}  {error}".rstrip(),
             file=out,
         )
     counts = store.outbox.counts()
@@ -76,6 +78,6 @@ def retry_outbox(store: Store, ids: Sequence[str], *, dead: bool, out: TextIO, e
     print(f"requeued {len(found)} deliveries; the running service sends them next", file=out)
     missing = [i for i in wanted if i not in found]
     if missing:
-        print(f"not found or already delivered: {', '.join(missing)}", file=err)
+        print(f"not found or already delivered: {shown(', '.join(missing))}", file=err)
         return 1
     return 0

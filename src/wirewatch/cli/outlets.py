@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.cli.common import AddCommand, load_or_report, shown
 
 
 def register(command: AddCommand) -> None:
@@ -42,13 +42,13 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     for outlet in config.outlets:
         state = states.get(outlet.name)
         if state is None:
-            print(f"{outlet.name:24} {'never polled':>18}")
+            print(f"{shown(outlet.name):24} {'never polled':>18}")
             continue
         error = ""
         if state.last_error:
-            error = f"{when(state.last_error_at)}  {state.last_error}"
+            error = f"{when(state.last_error_at)}  {shown(state.last_error)}"
         print(
-            f"{outlet.name:24} {state.polls:6} {figure(state.not_modified_ratio, 100):>5} "
+            f"{shown(outlet.name):24} {state.polls:6} {figure(state.not_modified_ratio, 100):>5} "
             f"{state.consecutive_failures:5} {figure(state.entries_per_day(now), 1, 1):>11} "
             f"{state.page_failures:10}  {when(state.last_success):19}  {error}"
         )

@@ -9,9 +9,15 @@ import signal
 import sys
 from pathlib import Path
 
-from wirewatch.cli.common import AddCommand, load_or_report
+from wirewatch.cli.common import AddCommand, load_or_report, shown
 from wirewatch.config.loader import config_path_from
-from wirewatch.service.pidfile import AlreadyRunning, PidFile, pid_path, running_service
+from wirewatch.service.pidfile import (
+    AlreadyRunning,
+    PidFile,
+    check_path,
+    pid_path,
+    running_service,
+)
 
 
 def register(command: AddCommand) -> None:
@@ -44,6 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if pidfile and not args.wait:
             pidfile.acquire(str(path))
+        elif pidfile:
+            check_path(pidfile.path)  # a symbolic link is refused now, not after the wait
     except (AlreadyRunning, OSError) as exc:
         print(f"wirewatch run: {exc}", file=sys.stderr)
         return 1
@@ -60,14 +68,18 @@ def cmd_reload(args: argparse.Namespace) -> int:
         print("wirewatch reload: not sent; the running service keeps its config", file=sys.stderr)
         return 1
     lock = pid_path(config.storage.sqlite_path)
-    service = running_service(lock) if lock else None
+    try:
+        service = running_service(lock) if lock else None
+    except OSError as exc:  # UnsafePidFile: a symbolic link at the pid file's path
+        print(f"wirewatch reload: {exc}", file=sys.stderr)
+        return 1
     if service is None:
         where = lock or "an in-memory database (send SIGHUP to the process yourself)"
         print(f"wirewatch reload: no running service found ({where})", file=sys.stderr)
         return 1
     os.kill(service.pid, signal.SIGHUP)
     path = config_path_from(args.config).resolve()
-    print(f"sent SIGHUP to wirewatch run (pid {service.pid}); it re-reads {service.config}")
+    print(f"sent SIGHUP to wirewatch run (pid {service.pid}); it re-reads {shown(service.config)}")
     if service.config and Path(service.config) != path:
         print(f"note: that is not {path}; the service only ever reads its own file")
     return 0

@@ -17,6 +17,7 @@ from wirewatch.cli.common import (
     add_config_argument,
     duration_arg,
     load_or_report,
+    shown,
     stamp,
     with_store,
 )
@@ -82,10 +83,10 @@ def cmd_silence(args: argparse.Namespace) -> int:
 def describe_silence(silence: Silence, now: datetime) -> str:
     target = f"watch {silence.watch}" if silence.watch else f"story {silence.story_id}"
     state = "active" if now < silence.ends_at else "expired"
-    by = f" by {silence.created_by}" if silence.created_by else ""
+    by = f" by {shown(silence.created_by)}" if silence.created_by else ""
     return (
-        f"#{silence.id}  {state:7}  {target}  until {stamp(silence.ends_at)}"
-        f"  ({silence.reason}){by}"
+        f"#{silence.id}  {state:7}  {shown(target)}  until {stamp(silence.ends_at)}"
+        f"  ({shown(silence.reason)}){by}"
     )
 
 

@@ -1,7 +1,8 @@
 """`wirewatch stories` and `wirewatch why`: stories with their sources and delivery state,
 and the recorded reason behind every send or skip.
 
-They work while `wirewatch run` is running on the same database."""
+They work while `wirewatch run` is running on the same database. Everything they print from
+the store goes through `shown` (errors and reasons through `shown_error`, redacted)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from wirewatch.cli.common import AddCommand, duration_arg, stamp, with_store
+from wirewatch.cli.common import (
+    AddCommand,
+    duration_arg,
+    shown,
+    shown_error,
+    stamp,
+    with_store,
+)
 from wirewatch.util import utcnow
 
 if TYPE_CHECKING:
@@ -73,11 +81,11 @@ def delivery_state(store: Store, story_id: str) -> list[str]:
             parts.append(f"next {waiting.kind} due {stamp(waiting.next_attempt_at)}")
         failing = next((r for r in rows if r.status in ("pending", "dead") and r.last_error), None)
         if failing is not None:
-            parts.append(f"last error: {failing.last_error}")
+            parts.append(f"last error: {shown_error(failing.last_error)}")
         ref = store.outbox.story_ref(story_id, notifier)
         if ref:
-            parts.append(f"thread {ref}")
-        lines.append(f"{notifier}: " + ", ".join(parts))
+            parts.append(f"thread {shown(ref)}")
+        lines.append(f"{shown(notifier)}: " + ", ".join(parts))
     return lines
 
 
@@ -88,29 +96,29 @@ def print_stories(
     from wirewatch.alerts.silences import silence_covering
 
     cutoff = utcnow() - timedelta(seconds=since) if since else None
-    shown = 0
+    count = 0
     for story in store.stories.recent(limit=limit, watch=watch):
         if cutoff and story.last_seen < cutoff:
             break
-        shown += 1
+        count += 1
         silence = silence_covering(store, story.watch, story.id)
         muted = f"  (silenced by #{silence.id} until {stamp(silence.ends_at)})" if silence else ""
-        print(f"{story.id}  [{story.watch}]  {story.title}{muted}", file=out)
+        print(f"{shown(story.id)}  [{shown(story.watch)}]  {shown(story.title)}{muted}", file=out)
         print(
             f"    first {stamp(story.first_seen)}, last {stamp(story.last_seen)}, "
-            f"best score {story.best_score:.2f}, places: {', '.join(story.places) or '-'}",
+            f"best score {story.best_score:.2f}, places: {shown(', '.join(story.places)) or '-'}",
             file=out,
         )
         print(f"    {len(story.sources)} sources:", file=out)
         for source in story.sources:
             print(
-                f"      - {source.outlet}  {stamp(source.published)}  {source.title}"
-                f"  {source.url or ''}".rstrip(),
+                f"      - {shown(source.outlet)}  {stamp(source.published)}  "
+                f"{shown(source.title)}  {shown(source.url)}".rstrip(),
                 file=out,
             )
         for line in delivery_state(store, story.id) or ["no alerts queued (see `wirewatch why`)"]:
             print(f"    {line}", file=out)
-    if not shown:
+    if not count:
         print("no stories yet", file=out)
     return 0
 
@@ -121,19 +129,20 @@ def print_decisions(decisions: list[dict], out: TextIO) -> None:
         print("  (no decisions recorded)", file=out)
     for d in decisions:
         who = "  ".join(
-            f"{label}={d[key]}"
+            f"{label}={shown(d[key])}"
             for label, key in (("notifier", "notifier"), ("article", "article_id"))
             if d.get(key)
         )
         when = d["at"][:16].replace("T", " ") + "Z"
-        print(f"  {when}  {d['decision']:9} {d['reason']}  {who}".rstrip(), file=out)
+        what = f"{shown(d['decision']):9} {shown_error(d['reason'])}"
+        print(f"  {shown(when)}  {what}  {who}".rstrip(), file=out)
 
 
 def why_story(store: Store, story_id: str, out: TextIO) -> int:
     story = store.stories.get(story_id)
     if story is None:
         return 1
-    print(f"{story.id}  [{story.watch}]  {story.title}", file=out)
+    print(f"{shown(story.id)}  [{shown(story.watch)}]  {shown(story.title)}", file=out)
     print(f"  {len(story.sources)} sources; delivery:", file=out)
     for line in delivery_state(store, story.id) or ["no alerts queued"]:
         print(f"    {line}", file=out)
@@ -146,13 +155,17 @@ def why_article(store: Store, article_id: str, out: TextIO) -> int:
     article = store.articles.get(article_id)
     if article is None:
         return 1
-    print(f"{article.id}  {article.outlet}  {stamp(article.published)}  {article.title}", file=out)
+    print(
+        f"{shown(article.id)}  {shown(article.outlet)}  {stamp(article.published)}  "
+        f"{shown(article.title)}",
+        file=out,
+    )
     for match in store.articles.matches_of(article.id):
         verdict = "fired" if match["matched"] else "no match"
-        story = f" -> story {match['story_id']}" if match["story_id"] else ""
+        story = f" -> story {shown(match['story_id'])}" if match["story_id"] else ""
         print(
-            f"  {match['watch']}: {verdict}, score {match['score']:.2f} "
-            f"(threshold {match['threshold']:.2f}){story}: {match['reason']}",
+            f"  {shown(match['watch'])}: {verdict}, score {match['score']:.2f} "
+            f"(threshold {match['threshold']:.2f}){story}: {shown(match['reason'])}",
             file=out,
         )
     print("decisions, oldest first:", file=out)
@@ -164,5 +177,5 @@ def why(store: Store, target: str, out: TextIO, err: TextIO) -> int:
     """Why a story was (or was not) notified, or what happened to one article."""
     if why_story(store, target, out) == 0 or why_article(store, target, out) == 0:
         return 0
-    print(f"wirewatch why: no story or article {target!r} in the store", file=err)
+    print(f"wirewatch why: no story or article {shown(repr(target))} in the store", file=err)
     return 1

@@ -8,8 +8,9 @@ messages) all follow from it. A new notifier type is a model here, added to that
 from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from wirewatch import defaults
@@ -20,7 +21,6 @@ from wirewatch.config.types import (
     HttpUrl,
     Name,
     NonEmpty,
-    SecretHttpUrl,
     Section,
     TimeZone,
     at_least,
@@ -43,6 +43,38 @@ __all__ = [
 DeadAfter = Annotated[Duration, at_least(60)]
 
 
+def _receiver_url(value: SecretStr) -> SecretStr:
+    """An absolute http(s) URL with a host (and a valid port): what the HTTP client can read.
+    A receiver's URL is a secret (Slack, Discord, Teams and Zapier keep the token in its
+    path), so the message never shows it."""
+    url = value.get_secret_value()
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range or not a number
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
+    except ValueError:  # a bad IPv6 host or port
+        ok = False
+    if not ok or any(c.isspace() for c in url):
+        raise ValueError("must be an http:// or https:// URL (the value is not shown)")
+    return value
+
+
+def _signing_secret(value: SecretStr) -> SecretStr:
+    """An HMAC key long enough not to be guessed (an empty one would sign nothing)."""
+    size = len(value.get_secret_value().encode(errors="surrogatepass"))
+    if size < defaults.WEBHOOK_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"must be at least {defaults.WEBHOOK_SECRET_MIN_BYTES} bytes of random text (the "
+            "value is not shown), e.g. from `openssl rand -hex 32`"
+        )
+    return value
+
+
+# A notifier's URL, kept as a secret: hidden in reprs and errors, redacted from logs.
+ReceiverUrl = Annotated[SecretStr, AfterValidator(_receiver_url)]
+SigningSecret = Annotated[SecretStr, AfterValidator(_signing_secret)]
+
+
 class SlackConfig(Section):
     name: Name
     type: Literal["slack"] = "slack"
@@ -55,7 +87,7 @@ class SlackConfig(Section):
 class SlackWebhookConfig(Section):
     name: Name
     type: Literal["slack_webhook"] = "slack_webhook"
-    url: SecretHttpUrl
+    url: ReceiverUrl
     dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 
 
@@ -95,8 +127,8 @@ class EmailConfig(Section):
 class WebhookConfig(Section):
     name: Name
     type: Literal["webhook"] = "webhook"
-    url: HttpUrl
-    secret: SecretStr | None = None
+    url: ReceiverUrl
+    secret: SigningSecret | None = None
     timeout: Annotated[Duration, at_least(0, strict=True)] | None = None
     dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import ipaddress
 import math
 import socket
@@ -85,58 +86,123 @@ class FetchRefused(Exception):
 
 
 # ---- private-address guard ------------------------------------------------------------
+#
+# Who may reach a loopback, private or link-local address: everyone when the config says
+# `crawler.allow_private_addresses`; otherwise only a URL the operator wrote with such an
+# IP literal (`http://127.0.0.1:8080/feed`), that very address and nothing else. A host
+# *name* is never trusted for what it resolves to: an outlet's DNS may be re-pointed.
+# The check is on the address connected to: the guarded resolver is the only source of
+# addresses for names (no DNS cache), a literal is checked before its request, and the
+# socket factory checks every socket's peer address once more before it connects.
 
-_allow_private: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "wirewatch_allow_private", default=False
-)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
 
 
 def is_public_address(address: str) -> bool:
-    """False for loopback, private, link-local, reserved, multicast and unspecified addresses."""
+    """False for loopback, private, link-local, reserved, multicast and unspecified addresses,
+    and for IPv6 addresses that carry such an IPv4 address (IPv4-mapped ::ffff:0:0/96, NAT64
+    64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32)."""
     try:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # the IPv4 address itself, written as IPv6
+            return _is_public_ip(ip.ipv4_mapped)
+        if ip in _NAT64:  # translated to the IPv4 address it carries
+            return _is_public_ip(ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF))
+        carried = [ip.sixtofour, *(ip.teredo or ())]  # tunnelled to the IPv4 address
+        if not all(_is_public_ip(v4) for v4 in carried if v4 is not None):
+            return False
+    return _is_public_ip(ip)
+
+
+def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (
         ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local
     )
 
 
-class _GuardedResolver(AbstractResolver):
-    """Drops non-public addresses at connect time, so a DNS answer that changes
-    between the check and the connection (rebinding) cannot reach them."""
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
 
-    def __init__(self) -> None:
-        self._inner = aiohttp.DefaultResolver()
+
+@dataclass(frozen=True, slots=True)
+class _AddressPolicy:
+    """Which addresses one request may connect to (read at connect time, per request)."""
+
+    allow_private: bool = False  # crawler.allow_private_addresses
+    trusted: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None  # the operator's IP
+
+    def permits(self, address: str) -> bool:
+        if self.allow_private or is_public_address(address):
+            return True
+        return self.trusted is not None and _ip_literal(address) == self.trusted
+
+
+_STRICT = _AddressPolicy()
+_OPEN = _AddressPolicy(allow_private=True)
+_policy: contextvars.ContextVar[_AddressPolicy] = contextvars.ContextVar(
+    "wirewatch_address_policy", default=_STRICT
+)
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves through `inner` and keeps only the addresses the request may connect to.
+
+    aiohttp connects to exactly these (the connector keeps no DNS cache), so a DNS answer
+    that changes between two requests (rebinding) is checked again each time.
+    """
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or aiohttp.DefaultResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        if _allow_private.get():
-            return results
-        public = [r for r in results if is_public_address(r["host"])]
-        if not public:
-            raise OSError(f"{host} resolves only to private addresses")
-        return public
+        policy = _policy.get()
+        allowed = [r for r in results if policy.permits(r["host"])]
+        if results and not allowed:  # not an OSError: aiohttp passes it on unchanged
+            raise FetchRefused(_resolves_privately(host, [r["host"] for r in results]))
+        return allowed
 
     async def close(self) -> None:
         await self._inner.close()
 
 
-async def check_public_host(host: str, port: int) -> None:
-    """Raise `FetchRefused` unless every address of `host` is public."""
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchRefused(f"DNS lookup failed for {host}: {_reason(exc)}") from None
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public_address(address):
-            raise FetchRefused(f"refused: {host} is a private address ({address})")
+class _PeerRefused(OSError):
+    """A socket's peer address is not one the request may connect to."""
+
+
+def _guarded_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """aiohttp's socket factory: the last check, on the address about to be connected to."""
+    family, type_, proto, _, sockaddr = addr_info
+    address = str(sockaddr[0])
+    if not _policy.get().permits(address):
+        raise _PeerRefused(f"refused: {address} is a private address")
+    return socket.socket(family=family, type=type_, proto=proto)
+
+
+# aiohttp >= 3.12 takes a socket factory; before that the resolver and the literal check hold
+_CONNECTOR_GUARD: dict[str, Any] = (
+    {"socket_factory": _guarded_socket}
+    if "socket_factory" in inspect.signature(aiohttp.TCPConnector).parameters
+    else {}
+)
+
+
+def _resolves_privately(host: str, addresses: list[str]) -> str:
+    shown = list(dict.fromkeys(addresses))
+    where = (
+        f"{shown[0]}, a private address"
+        if len(shown) == 1
+        else f"private addresses only ({', '.join(shown[:3])})"
+    )
+    return f"refused: {host} resolves to {where} (see crawler.allow_private_addresses)"
 
 
 # ---- timeouts --------------------------------------------------------------------------
@@ -221,11 +287,16 @@ class _Watchdog:
 class Fetcher:
     """Owns the crawler's HTTP session; use as `async with Fetcher(config) as fetcher`."""
 
-    def __init__(self, config: CrawlerSettings) -> None:
+    def __init__(
+        self, config: CrawlerSettings, *, resolver: AbstractResolver | None = None
+    ) -> None:
+        """`resolver`: where host names are looked up (aiohttp's default: the system's);
+        tests pass one that maps names onto loopback. Its answers still pass the guard."""
         self.config = config
-        self.allow_private_elsewhere = bool(
+        self.allow_private_addresses = bool(
             getattr(config, "allow_private_addresses", defaults.ALLOW_PRIVATE_ADDRESSES)
         )
+        self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
         # Requests beyond the connector's limit wait here, not in the connector, whose
         # waiter bookkeeping grows with the number of hosts waiting.
@@ -245,8 +316,9 @@ class Fetcher:
             connector = aiohttp.TCPConnector(
                 limit=self.config.concurrency,
                 limit_per_host=self.config.per_host_concurrency,
-                resolver=_GuardedResolver(),
+                resolver=_GuardedResolver(self._resolver),
                 use_dns_cache=False,  # every new connection goes through the guard
+                **_CONNECTOR_GUARD,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -279,11 +351,13 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url`, following redirects; never raises for network reasons.
 
-        `allow_private=True` trusts `url` itself (an address the operator configured):
-        it may be on loopback or a private network, and so may redirects that stay on
-        its host. A redirect to another host is trusted only when the crawler config
-        says `allow_private_addresses`, so a public feed cannot bounce the crawler
-        onto 169.254.169.254 or the intranet.
+        `allow_private=True` says the operator wrote `url` (a feed URL): when its host is
+        an IP literal, that address may be on loopback or a private network, and so may
+        redirects that stay on it. A host *name* is trusted for no private address, nor
+        is any other host a redirect leads to, unless the crawler config says
+        `allow_private_addresses`: neither an outlet's DNS nor a redirect can point the
+        crawler at 127.0.0.1, 169.254.169.254 or the intranet. The check is on the
+        address each request connects to, so DNS rebinding does not get round it.
         """
         headers = {}
         if etag:
@@ -336,8 +410,8 @@ class _Hop:
         self.headers = headers
         self.max_bytes = max_bytes
         self.allow_private = allow_private
-        self.allow_private_elsewhere = fetcher.allow_private_elsewhere
         self.origin_host: str | None = None
+        self.trusted: _AddressPolicy = _STRICT  # the origin's, when the operator wrote its IP
         self.budget = fetcher.config.total_timeout  # seconds left; waiting for a turn is free
 
     async def run(self) -> FetchResult:
@@ -365,6 +439,9 @@ class _Hop:
             target = _parse_url(self.current)
             if self.origin_host is None:
                 self.origin_host = target.raw_host
+                literal = _ip_literal(target.raw_host or "")
+                if self.allow_private and literal is not None:
+                    self.trusted = _AddressPolicy(trusted=literal)
             result, location = await self._request(target)
             if location is None:
                 return result
@@ -377,21 +454,21 @@ class _Hop:
                 raise FetchRefused(f"too many redirects (more than {limit})")
             self.current = next_url
 
-    def _private_ok(self, host: str) -> bool:
-        if host == self.origin_host:
-            return self.allow_private
-        return self.allow_private_elsewhere
+    def _policy(self, host: str) -> _AddressPolicy:
+        if self.fetcher.allow_private_addresses:
+            return _OPEN
+        return self.trusted if host == self.origin_host else _STRICT
 
     async def _request(self, target: URL) -> tuple[FetchResult, str | None]:
         host, port = target.raw_host or "", target.port or 0
-        private_ok = self._private_ok(host)
-        if not private_ok:
-            await check_public_host(host, port)
+        policy = self._policy(host)
+        if _ip_literal(host) is not None and not policy.permits(host):  # names: at connect time
+            raise FetchRefused(f"refused: {host} is a private address")
         await self.fetcher.wait_turn(host, port)
         async with self.fetcher._slots:  # waiting for a slot is not the outlet's time either
             session = self.fetcher._open()
             started = time.monotonic()
-            token = _allow_private.set(private_ok)  # read by _GuardedResolver at connect time
+            token = _policy.set(policy)  # read at connect time: _GuardedResolver, _guarded_socket
             watch = self.fetcher.watchdog.watch(
                 started, max(self.budget, 0.001), self.fetcher.config.read_timeout
             )
@@ -406,7 +483,7 @@ class _Hop:
                 raise _TimedOut(watch.expired) from None
             finally:
                 self.fetcher.watchdog.forget(watch)
-                _allow_private.reset(token)
+                _policy.reset(token)
                 self.budget -= time.monotonic() - started
         if watch.expired is not None:  # done although cancelled: aiohttp swallowed it
             watch.task.uncancel()
@@ -473,6 +550,8 @@ class _Hop:
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return f"TLS certificate error for {exc.host}: {exc.certificate_error}"
         if isinstance(exc, aiohttp.ClientConnectorError):
+            if isinstance(exc.os_error, _PeerRefused):
+                return str(exc.os_error)
             return f"cannot connect to {exc.host}:{exc.port}: {_reason(exc.os_error)}"
         if isinstance(exc, aiohttp.ClientPayloadError):
             return f"broken response body: {exc}"

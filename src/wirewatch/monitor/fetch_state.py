@@ -35,12 +35,26 @@ class FetchState:
     page_failures: int = 0  # article pages that could not be fetched or read (feed text used)
     ttl_s: float | None = None  # the feed's <ttl>, remembered for polls answered 304
     last_status: int | None = None  # HTTP status of the last answer (None: no answer)
+    # limits (monitor/limits.py): what they cut from a poll, e.g. entries left waiting
+    limited_polls: int = 0  # polls that a limit cut something from, in total
+    last_limit: str | None = None  # what limits cut from the last of them
+    last_limit_at: datetime | None = None
+    entries_waiting: int = 0  # new entries the last poll left unseen for the next ones
 
     @property
     def not_modified_ratio(self) -> float | None:
         """Share of answered polls that were 304 Not Modified."""
         answered = self.polls - self.failed_polls
         return self.not_modified / answered if answered > 0 else None
+
+    def limited(self, limits: list[str], waiting: int, now: datetime) -> bool:
+        """Record what limits cut from a poll at `now` (none: nothing); whether they did."""
+        self.entries_waiting = waiting
+        if not limits:
+            return False
+        self.limited_polls += 1
+        self.last_limit, self.last_limit_at = "; ".join(limits), now
+        return True
 
     def entries_per_day(self, now: datetime) -> float | None:
         """New entries per day since the first poll (its backlog left out)."""

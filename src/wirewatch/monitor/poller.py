@@ -21,6 +21,11 @@ What costs nothing when nothing changed:
 New outlets: on the first poll, entries older than the outlet's `backfill`, and
 entries with no date at all (their age is unknown), are recorded as seen and not
 returned, so that adding an outlet does not alert on its backlog.
+
+Limits (`monitor/limits.py`): a poll takes at most `FEED_MAX_NEW_ENTRIES` new entries,
+`PAGES_PER_HOST_PER_POLL` per host, newest first; the others stay unseen and the feed
+version unsettled (no validators, no "same body"), so the next polls take them in turn.
+What limits cut is in `PollResult.limits`, the log and the outlet's `FetchState`.
 """
 
 from __future__ import annotations
@@ -33,18 +38,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from wirewatch import defaults
 from wirewatch.models import Article, FeedEntry
-from wirewatch.monitor.extract import Extracted, extract_article
+from wirewatch.monitor.extract import Extracted
 from wirewatch.monitor.feeds import FeedDocument, FeedError, KnownItems, read_feed
 from wirewatch.monitor.fetch import CrawlerSettings, Fetcher, FetchResult
 from wirewatch.monitor.fetch_state import CrawlState, FetchState
+from wirewatch.monitor.limits import FEEDS, PAGES, Tally, choose_entries, in_pool, read_page
 from wirewatch.monitor.robots import RobotsCache
 from wirewatch.util import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BACKOFF_STATUSES = frozenset({429, 503})
@@ -81,6 +88,9 @@ class OutletHealth:
     not_modified_ratio: float | None
     entries_per_day: float | None
     page_failures: int  # in total, since the outlet was first polled
+    limited_polls: int = 0  # polls a limit cut something from, in total
+    last_limit: str | None = None  # what the last of them cut
+    entries_waiting: int = 0  # new entries left for the next polls by the last poll
 
     @classmethod
     def of(cls, state: FetchState, now: datetime) -> OutletHealth:
@@ -91,6 +101,9 @@ class OutletHealth:
             not_modified_ratio=state.not_modified_ratio,
             entries_per_day=state.entries_per_day(now),
             page_failures=state.page_failures,
+            limited_polls=state.limited_polls,
+            last_limit=state.last_limit,
+            entries_waiting=state.entries_waiting,
         )
 
 
@@ -108,6 +121,8 @@ class PollResult:
     min_interval_s: float | None = None
     page_failures: int = 0  # article pages that failed; their articles carry the feed text
     pages_skipped: int = 0  # pages not fetched: robots.txt, or a private address
+    entries_waiting: int = 0  # new entries left unseen for the next polls (limits)
+    limits: list[str] = field(default_factory=list)  # what limits cut from this poll
     http_status: int | None = None
     health: OutletHealth | None = None
 
@@ -127,15 +142,9 @@ class _Pending:
 
     etag: str | None
     last_modified: str | None
-    digest: tuple[int, int]
+    digest: tuple[int, int] | None  # None: entries were left waiting, read it again
     keys: list[str]
     known: KnownItems | None  # item chunks settled once `keys` are
-
-
-@dataclass
-class _Pages:
-    failed: int = 0
-    skipped: int = 0
 
 
 class Poller:
@@ -162,6 +171,7 @@ class Poller:
         self._pending: dict[str, _Pending] = {}
         self._settled: dict[str, tuple[int, int]] = {}  # body digest read in full
         self._known: dict[str, KnownItems] = {}  # item chunks read and settled, per outlet
+        self._backfilling: set[str] = set()  # new outlets whose backlog is not all read yet
         # Polls in progress at once: fetching is bounded by the fetcher, but a feed fetched
         # waits for its parse, and ten thousand outlets due at once must not mean ten
         # thousand bodies in memory.
@@ -274,7 +284,7 @@ class Poller:
             if known is not None and len(response.body) <= defaults.INLINE_FEED_BYTES:
                 document = read_feed(*arguments, known)  # a few new items: cheaper than a thread
             else:
-                document = await asyncio.to_thread(read_feed, *arguments, known)
+                document = await in_pool(FEEDS, read_feed, *arguments, known)
         except FeedError as exc:
             return self._failure(outlet, fetch_state, f"feed {outlet.feed}: {exc}")
         return await self._new_articles(outlet, fetch_state, document, response, digest)
@@ -285,7 +295,8 @@ class Poller:
         if pending is None or self.state.unseen_keys(outlet, pending.keys):
             return
         fetch_state.etag, fetch_state.last_modified = pending.etag, pending.last_modified
-        self._settled[outlet] = pending.digest
+        if pending.digest is not None:
+            self._settled[outlet] = pending.digest
         if pending.known is not None:
             self._known[outlet] = pending.known
         self._changed(fetch_state)
@@ -302,45 +313,68 @@ class Poller:
         unseen = self.state.unseen_keys(outlet.name, document.keys())
         fresh = _unique(await _entries(document, unseen)) if unseen else []
         first_poll = fetch_state.first_polled is None
-        backlog = [e for e in fresh if first_poll and _is_backlog(e, now, outlet.backfill)]
-        wanted = [e for e in fresh if e not in backlog]
-        pages = _Pages()
-        articles = await asyncio.gather(*(self._article(outlet, e, now, pages) for e in wanted))
+        # the backfill rule holds on a new outlet until its backlog is read (limits)
+        backfill = first_poll or outlet.name in self._backfilling
+        wanted, backlog = _split(fresh, lambda e: backfill and _is_backlog(e, now, outlet.backfill))
+        choice = choose_entries(wanted, pages=outlet.fetch_articles)
+        pages = Tally()
+        articles = await asyncio.gather(
+            *(self._article(outlet, e, now, pages) for e in choice.taken)
+        )
         cutoff = now - timedelta(seconds=outlet.backfill)
-        late_old = [a for a in articles if first_poll and a.published < cutoff]  # page dates
+        kept, late_old = _split(articles, lambda a: backfill and a.published < cutoff)  # page dates
         skipped = [e.key for e in backlog] + [a.entry_key for a in late_old]
         if skipped:
             self.state.mark_seen(outlet.name, skipped)
-        kept = sorted((a for a in articles if a not in late_old), key=lambda a: a.published)
+        kept.sort(key=lambda a: a.published)
+        waiting = len(choice.waiting)
+        if backfill and waiting:
+            self._backfilling.add(outlet.name)
+        else:
+            self._backfilling.discard(outlet.name)
 
         if kept:  # hold the validators back until the caller has stored these
             # Until then the item chunks known before stay: should the caller not store
             # these articles, the next poll reads their items again (and only those).
             keys = [a.entry_key for a in kept]
-            self._pending[outlet.name] = _Pending(
-                response.etag, response.last_modified, digest, keys, _known(document)
-            )
+            if waiting:  # entries left for the next polls: this version is read again
+                pending = _Pending(None, None, None, keys, self._known.get(outlet.name))
+            else:
+                pending = _Pending(
+                    response.etag, response.last_modified, digest, keys, _known(document)
+                )
+            self._pending[outlet.name] = pending
+            self._settled.pop(outlet.name, None)
+        elif waiting:  # nothing to store, entries left: ask for the feed unconditionally
+            fetch_state.etag = fetch_state.last_modified = None
             self._settled.pop(outlet.name, None)
         else:  # nothing left for the caller to store: this version is done with
             fetch_state.etag = response.etag
             fetch_state.last_modified = response.last_modified
             self._settled[outlet.name] = digest
             self._remember_items(outlet.name, document)
-        fetch_state.entries_seen += len(fresh)
-        if first_poll:
-            fetch_state.first_poll_entries = len(fresh)
+        taken = len(fresh) - waiting
+        fetch_state.entries_seen += taken
+        if backfill:  # the backlog, however many polls it takes, is not a rate
+            before = 0 if first_poll else fetch_state.first_poll_entries
+            fetch_state.first_poll_entries = before + taken
         fetch_state.ttl_s = document.ttl_s
         fetch_state.page_failures += pages.failed
+        limits = pages.limits(getattr(document, "cut", None), waiting)
+        if fetch_state.limited(limits, waiting, now):
+            log.warning("outlet %s: %s", outlet.name, fetch_state.last_limit)
         self._succeeded(fetch_state, now)
         return PollResult(
             outlet=outlet.name,
             status="ok",
             articles=kept,
-            new_entries=len(fresh),
+            new_entries=taken,
             skipped_backfill=len(skipped),
             min_interval_s=self._traffic_hint(outlet, fetch_state, response),
             page_failures=pages.failed,
             pages_skipped=pages.skipped,
+            entries_waiting=waiting,
+            limits=limits,
             http_status=response.status,
             health=OutletHealth.of(fetch_state, now),
         )
@@ -356,70 +390,74 @@ class Poller:
     # ---- one entry ------------------------------------------------------------------
 
     async def _article(
-        self, outlet: OutletSettings, entry: FeedEntry, now: datetime, pages: _Pages
+        self, outlet: OutletSettings, entry: FeedEntry, now: datetime, pages: Tally
     ) -> Article:
-        extracted = await self._page(entry, pages) if outlet.fetch_articles else None
-        if extracted is not None and len(extracted.text) < len(entry.summary):
+        title = pages.clean(entry.title, defaults.TITLE_MAX_CHARS, "title")
+        summary = pages.clean(entry.summary, defaults.TEXT_MAX_CHARS, "feed text")
+        url = pages.url(entry.url)
+        extracted = await self._page(url, pages) if outlet.fetch_articles else None
+        if extracted is not None and len(extracted.text) < len(summary):
             extracted = None  # the feed carries more of the story than the page gave us
         if extracted is not None:
-            title = entry.title or extracted.title
+            title = title or extracted.title
             text, source = extracted.text, "page"
         else:
-            title = entry.title
-            text, source = entry.summary or entry.title, "feed"
+            text, source = summary or title, "feed"
         return Article(
             id=article_id(outlet.name, entry.key),
             outlet=outlet.name,
-            title=title or entry.url or "(untitled)",
+            title=title or url or "(untitled)",
             text=text,
             published=entry.published or (extracted and extracted.published) or now,
-            url=entry.url,
+            url=url,
             language=(extracted.language if extracted else None)
             or getattr(outlet, "language", None),
             text_source=source,
             entry_key=entry.key,
         )
 
-    async def _page(self, entry: FeedEntry, pages: _Pages) -> Extracted | None:
-        """The extracted page of `entry`, or None (no link, robots.txt, fetch or extraction)."""
-        if not entry.url:
+    async def _page(self, url: str | None, pages: Tally) -> Extracted | None:
+        """The extracted page at `url`, or None (no link, robots.txt, fetch or extraction)."""
+        if not url:
             return None
         allow_private = self.config.allow_private_addresses
         respect_robots = getattr(self.config, "respect_robots", defaults.RESPECT_ROBOTS)
-        if respect_robots and not await self.robots.allowed(entry.url, allow_private=allow_private):
-            log.info("robots.txt disallows %s", entry.url)
+        if respect_robots and not await self.robots.allowed(url, allow_private=allow_private):
+            log.info("robots.txt disallows %s", url)
             pages.skipped += 1
             return None
         page = await self.fetcher.get(
-            entry.url,
+            url,
             max_bytes=self.config.page_max_bytes,
             allow_private=allow_private,
             accept=defaults.PAGE_ACCEPT,
         )
         if page.error is not None and page.error.startswith("refused:"):
-            log.info("page %s: %s", entry.url, page.error)
+            log.info("page %s: %s", url, page.error)
             pages.skipped += 1
             return None
-        extracted = await self._extract(entry, page)
+        extracted = await self._extract(url, page)
         if extracted is None:
             pages.failed += 1
+        else:
+            pages.page(extracted)
         return extracted
 
-    async def _extract(self, entry: FeedEntry, page: FetchResult) -> Extracted | None:
+    async def _extract(self, url: str, page: FetchResult) -> Extracted | None:
         if not page.ok or page.status != 200:
-            log.info("page %s: %s", entry.url, page.error or f"HTTP {page.status}")
+            log.info("page %s: %s", url, page.error or f"HTTP {page.status}")
             return None
         content_type = (page.headers.get("Content-Type") or "text/html").lower()
         if not content_type.startswith(HTML_TYPES):
-            log.info("page %s: not HTML (%s)", entry.url, content_type)
+            log.info("page %s: not HTML (%s)", url, content_type)
             return None
         try:
-            extracted = await asyncio.to_thread(extract_article, page.body, page.final_url)
+            extracted = await in_pool(PAGES, read_page, page.body, page.final_url)
         except Exception:  # trafilatura on hostile markup: fall back to the feed text
-            log.exception("extraction failed for %s", entry.url)
+            log.exception("extraction failed for %s", url)
             return None
         if extracted is None:
-            log.info("page %s: no article text found", entry.url)
+            log.info("page %s: no article text found", url)
         return extracted
 
     # ---- fetch state ------------------------------------------------------------------
@@ -534,12 +572,21 @@ async def _entries(document: FeedDocument, keys: set[str]) -> list[FeedEntry]:
     """The entries of `keys`: built here when few, in a thread when many (CPU work)."""
     if len(keys) <= defaults.FEW_ENTRIES:
         return document.entries(keys)
-    return await asyncio.to_thread(document.entries, keys)
+    return await in_pool(FEEDS, document.entries, keys)
 
 
 def _is_backlog(entry: FeedEntry, now: datetime, backfill_s: float) -> bool:
     """On a new outlet's first poll: older than `backfill`, or of unknown age."""
     return entry.published is None or entry.published < now - timedelta(seconds=backfill_s)
+
+
+def _split(items: list[T], moved: Callable[[T], bool]) -> tuple[list[T], list[T]]:
+    """(the items `moved` is false for, those it is true for), each in order."""
+    kept: list[T] = []
+    out: list[T] = []
+    for item in items:
+        (out if moved(item) else kept).append(item)
+    return kept, out
 
 
 def _unique(entries: list[FeedEntry]) -> list[FeedEntry]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
@@ -102,25 +103,90 @@ def classify_http_status(
 
 
 def connection_failure(
-    receiver: str, exc: BaseException, *, timeout: float | None = None
+    receiver: str, exc: BaseException, *, timeout: float | None = None, url: str | None = None
 ) -> DeliveryResult:
-    """A retryable failure for a connection error or timeout."""
+    """A retryable failure for a connection error or timeout.
+
+    `url` is the address that was asked: whatever of it the exception's text repeats is
+    hidden (see `hide_url`). A URL the HTTP client cannot read is a config problem, said
+    without the URL: aiohttp's message for it is the whole URL, token and all.
+    """
     if isinstance(exc, TimeoutError):
         reason = f"timed out after {timeout:g} s" if timeout else "timed out"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        reason = f"the notifier's URL is not a valid URL ({OPERATOR_HINT})"
     else:
         reason = str(exc) or type(exc).__name__
-    return DeliveryResult.failure(f"could not reach {receiver}: {reason}", retryable=True)
+    error = f"could not reach {receiver}: {reason}"
+    return DeliveryResult.failure(hide_url(error, url), retryable=True)
 
 
 def describe_url(url: str) -> str:
-    """Scheme, host and path of `url`: what an error message may show (no query, no userinfo)."""
+    """What an error message may show of a notifier's URL: `scheme://host[:port]/…`.
+
+    Discord, Teams, Zapier and Slack keep the token in the path, so the path is never shown
+    (nor the query, nor user info); "the receiver" when `url` cannot be read.
+    """
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url.strip())
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "the receiver"
-    return f"{parts.scheme}://{host}{port}{parts.path}" if host else "the receiver"
+    if not host or not parts.scheme:
+        return "the receiver"
+    hidden = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{hidden}"
+
+
+# A URL inside an error text (an exception's or a receiver's answer).
+_URL_IN_TEXT = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _looks_secret(piece: str) -> bool:
+    """A path segment or query value that may be a token (digits, mixed case or long), not
+    a word such as `services` or `hooks` that error texts use too."""
+    return len(piece) >= 6 and (
+        any(c.isdigit() for c in piece)
+        or len(piece) >= 16
+        or (piece.lower() != piece and piece.upper() != piece)
+    )
+
+
+def _secret_parts(url: str) -> list[str]:
+    """What an error text must not repeat of `url`: the URL, everything after its host, its
+    path, query and user info, and its token-like pieces; as written and percent-decoded,
+    longest first."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        whole = [parts.path, parts.query, parts.fragment, parts.password or ""]
+        pieces = [*parts.path.split("/"), *re.split(r"[&=;]", parts.query)]
+        whole.append(url.split(parts.netloc, 1)[-1] if parts.netloc else "")
+    except ValueError:  # not readable as a URL: whatever follows "scheme://host/"
+        after_host = url.split("/", 3)[3:]
+        whole = after_host
+        pieces = after_host[0].split("/") if after_host else []
+    found = {url, *(p for p in whole if len(p.strip("/")) >= 2)}
+    found.update(p for p in pieces if _looks_secret(p))
+    found |= {unquote(part) for part in found}
+    return sorted((p for p in found if p.strip("/")), key=len, reverse=True)
+
+
+def _described(match: re.Match[str]) -> str:
+    found = match.group()
+    url = found.rstrip(".,:;!?)]}")  # the sentence's punctuation after a URL stays
+    return describe_url(url) + found[len(url) :]
+
+
+def hide_url(text: str, url: str | None = None) -> str:
+    """`text` with every URL in it cut to `describe_url`, and (given the notifier's `url`)
+    every secret-looking part of that URL replaced by "…": what an error may keep."""
+    text = _URL_IN_TEXT.sub(_described, text)
+    if url:
+        for part in _secret_parts(url):
+            text = text.replace(part, "…")
+    return text
 
 
 class HttpNotifier(Notifier):
@@ -145,7 +211,8 @@ class HttpNotifier(Notifier):
         """POST `body`; the status decides the result (see `classify_http_status`).
 
         `receiver` names the target in error messages (never the full URL: it may hold a
-        secret).
+        secret); whatever of the URL the exception or the receiver's answer repeats is
+        hidden (`hide_url`).
         """
         try:
             async with self.session().post(
@@ -153,14 +220,16 @@ class HttpNotifier(Notifier):
             ) as response:
                 raw = await response.content.read(4 * defaults.HTTP_ERROR_DETAIL_CHARS)
                 text = raw.decode("utf-8", "replace")
-                detail = " ".join(text.split())[: defaults.HTTP_ERROR_DETAIL_CHARS] or None
+                # hidden before it is cut: a token cut in half would not be found
+                detail = hide_url(" ".join(text.split()), url)
+                detail = detail[: defaults.HTTP_ERROR_DETAIL_CHARS] or None
                 result = classify_http_status(response.status, response.headers, detail=detail)
         except CONNECTION_ERRORS as exc:
-            return connection_failure(receiver, exc, timeout=self.timeout)
+            return connection_failure(receiver, exc, timeout=self.timeout, url=url)
         if result.ok:
             return result
         return DeliveryResult.failure(
-            f"{receiver} answered {result.error}",
+            hide_url(f"{receiver} answered {result.error}", url),
             retryable=result.retryable,
             retry_after=result.retry_after,
         )

@@ -2,7 +2,7 @@
 
 Everything that comes from an article (titles, outlet names, evidence) is hostile:
 it is escaped so that `<!channel>`, `@here` or `<https://evil|click>` show as text
-and ping no one.
+and ping no one, and `*`, `_`, `~` and backticks format nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +23,24 @@ _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
+# mrkdwn has no escape for its emphasis marks (*bold*, _italic_, ~strike~, `code`): in text
+# from an outlet they are swapped for characters that look alike and mark up nothing.
+MARKUP_LOOKALIKES = str.maketrans(
+    {
+        "*": "\u2217",  # ∗ asterisk operator
+        "_": "\u02cd",  # ˍ modifier letter low macron
+        "~": "\u223c",  # ∼ tilde operator
+        "`": "\u02cb",  # ˋ modifier letter grave accent
+    }
+)
+
+
 def escape_mrkdwn(text: str) -> str:
-    """Escape `&`, `<`, `>` as entities and break bare @here/@channel/@everyone."""
+    """Escape `&`, `<`, `>` as entities, break bare @here/@channel/@everyone, and swap the
+    emphasis marks (`*`, `_`, `~`, backtick) for look-alikes: an outlet's text
+    shows as written and cannot bold, strike or code-format the rest of a message."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@" + ZWSP, text)
+    return _BROADCAST.sub("@" + ZWSP, text.translate(MARKUP_LOOKALIKES))
 
 
 def one_line(text: str) -> str:

@@ -3,8 +3,9 @@ both Slack notifiers send.
 
 A new story is one `chat.postMessage`; each update is a reply in that message's
 thread plus a `chat.update` of the parent so that it shows the current source count.
-Every piece of article text goes through `escape_mrkdwn`/`slack_link`; every block
-stays within Slack's limits (section text, fields, number of blocks).
+Every piece of article text goes through `escape_mrkdwn`/`slack_link`; every text object
+is `verbatim` (no automatic links or mentions); every block stays within Slack's limits
+(section text, fields, number of blocks).
 
 Retries across time belong to the delivery worker: slack-sdk itself only waits out a
 rate limit whose `Retry-After` is short (`SLACK_CLIENT_RETRY_MAX_S`), once; a longer
@@ -73,18 +74,18 @@ class SlackMessage:
     blocks: list[Block]
 
 
+def mrkdwn(text: str, limit: int = defaults.SLACK_SECTION_MAX_CHARS) -> dict[str, Any]:
+    """A mrkdwn text object, `verbatim`: Slack turns no bare URL, #channel or @name in it
+    into a link or mention; only the markup written here (`<url|label>`, `*bold*`) counts."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
+
+
 def section(text: str) -> Block:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate(text, defaults.SLACK_SECTION_MAX_CHARS)},
-    }
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def context(text: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(text, defaults.SLACK_SECTION_MAX_CHARS)}],
-    }
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def fields(pairs: list[tuple[str, str]]) -> Block:
@@ -92,10 +93,7 @@ def fields(pairs: list[tuple[str, str]]) -> Block:
     return {
         "type": "section",
         "fields": [
-            {
-                "type": "mrkdwn",
-                "text": truncate(f"*{label}*\n{value}", defaults.SLACK_FIELD_MAX_CHARS),
-            }
+            mrkdwn(f"*{label}*\n{value}", defaults.SLACK_FIELD_MAX_CHARS)
             for label, value in pairs[:10]
         ],
     }

@@ -67,9 +67,9 @@ def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
 
 def verify_signature(
     secret: str | bytes,
-    timestamp: str | bytes,
+    timestamp: str | bytes | None,
     body: bytes | str,
-    signature: str | bytes,
+    signature: str | bytes | None,
     *,
     now: float | None = None,
     tolerance: float = defaults.WEBHOOK_SIGNATURE_TOLERANCE_S,
@@ -78,14 +78,23 @@ def verify_signature(
 
     `timestamp` and `signature` are the `X-Wirewatch-Timestamp` and `X-Wirewatch-Signature`
     headers, `body` the raw request body (before any JSON parsing); `now` is unix seconds.
+    It never raises: whatever a request carries (a missing header, a 4,000-digit
+    timestamp, text that cannot be encoded), the answer is True or False. An empty secret
+    verifies nothing. A fresh signature can still be replayed within `tolerance`:
+    receivers drop repeats by the payload's `delivery_id` (docs/alerts.md).
     """
-    stamp = _bytes(timestamp or b"").strip()
-    if not stamp.isdigit():
+    try:
+        key = _bytes(secret or b"")
+        stamp = _bytes(timestamp or b"").strip()
+        # ASCII digits only, and few of them: int() of a huge one is slow or refused
+        if not key or not stamp.isdigit() or len(stamp) > defaults.WEBHOOK_TIMESTAMP_MAX_DIGITS:
+            return False
+        if not abs((time.time() if now is None else now) - int(stamp)) <= tolerance:
+            return False  # too old, too new, or a NaN clock
+        expected = sign(key, stamp.decode(), _bytes(body)).encode()
+        return hmac.compare_digest(expected, _bytes(signature or b"").strip())
+    except (AttributeError, TypeError, ValueError, OverflowError):  # not text; unencodable text
         return False
-    if abs((time.time() if now is None else now) - int(stamp)) > tolerance:
-        return False
-    expected = sign(secret, stamp.decode(), _bytes(body)).encode()
-    return hmac.compare_digest(expected, _bytes(signature or b"").strip())
 
 
 class WebhookNotifier(HttpNotifier):

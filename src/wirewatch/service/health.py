@@ -3,7 +3,8 @@
 It answers 200 when the service is ready (the store answers, the model is loaded and
 the crawl scheduler runs) and 503 otherwise: while it starts, while it shuts down, or
 when the database cannot be read. Its body says why, with the age of the last successful
-poll, the event loop's lag, the outbox depth and each failing notifier's last error. Any
+poll, the event loop's lag, the outbox depth and each failing notifier's last error
+(redacted: a receiver's URL shows as `scheme://host/…`, known secrets as `***`). Any
 answer at all means the process and its event loop are alive.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+
+from wirewatch.service.logs import redact_error
 
 if TYPE_CHECKING:
     from wirewatch.service.service import Service
@@ -50,6 +53,10 @@ def health(service: Service) -> tuple[bool, dict[str, Any]]:
         "last_successful_poll_age_s": None if age is None else round(age, 1),
         "event_loop_lag_s": round(service.loop_lag_s, 4),
         "outbox_pending": delivery.pending() if delivery and store_ok else None,
-        "notifier_errors": dict(delivery.last_errors) if delivery else {},
+        "notifier_errors": (
+            {name: redact_error(error) for name, error in delivery.last_errors.items()}
+            if delivery
+            else {}
+        ),
     }
     return ready, report

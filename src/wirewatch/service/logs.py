@@ -37,6 +37,7 @@ __all__ = [
     "Redactor",
     "TextFormatter",
     "config_secrets",
+    "redact_error",
     "register_secrets",
     "setup_logging",
 ]
@@ -127,6 +128,17 @@ def config_secrets(model: Any) -> Iterator[str]:
 def register_secrets(config: Any) -> None:
     """Make the config's secrets known to the log filter (call again after a reload)."""
     REDACTOR.set_secrets(config_secrets(config))
+
+
+def redact_error(text: str) -> str:
+    """A delivery error (or a decision that quotes one) as /healthz and the commands show
+    it: the known secrets and credential shapes replaced by `***`, and every URL in it cut
+    to `scheme://host[:port]/…` (a receiver's URL is a secret: Discord, Teams, Zapier and
+    Slack keep the token in its path). Errors stored before they were written so are
+    cleaned here too."""
+    from wirewatch.notifiers.base import hide_url
+
+    return REDACTOR.redact(hide_url(text))
 
 
 class RedactingFilter(logging.Filter):

@@ -8,13 +8,17 @@
   the process, however it ends (SIGKILL included), while the file may stay behind.
 
 The file holds two lines: the process id and the config file the service reads on SIGHUP.
+It is created readable by its owner only (0600) and never through a symbolic link: a link
+planted at its path (to a file of the service user's elsewhere) is refused, not followed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -32,6 +36,17 @@ class AlreadyRunning(RuntimeError):
         super().__init__(f"{who} already runs wirewatch on this database (lock {path})")
 
 
+class UnsafePidFile(OSError):
+    """The pid file's path is a symbolic link or not a regular file: refused, not followed."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        super().__init__(
+            f"refusing to use the pid file {path}: it is {what}; remove it (wirewatch run "
+            "creates the pid file itself)"
+        )
+
+
 @dataclass(frozen=True)
 class RunningService:
     pid: int
@@ -43,6 +58,30 @@ def pid_path(database: str) -> Path | None:
     if database == ":memory:" or database.startswith("file::memory:"):
         return None
     return Path(database + defaults.PID_FILE_SUFFIX)
+
+
+def _open(path: Path, flags: int) -> IO[str]:
+    """`path` opened without following a symbolic link (created 0600 with O_CREAT), as
+    text; UnsafePidFile when it is a link or not a regular file."""
+    try:
+        fd = os.open(
+            path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, defaults.PRIVATE_FILE_MODE
+        )
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePidFile(path, "a symbolic link") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePidFile(path, "not a regular file")
+    return open(fd, "r+" if flags & os.O_RDWR else "r", encoding="utf-8")
+
+
+def check_path(path: Path) -> None:
+    """UnsafePidFile now if `path` is a symbolic link or not a regular file (for `run
+    --wait`, before it waits)."""
+    with contextlib.suppress(FileNotFoundError):
+        _open(path, os.O_RDONLY).close()
 
 
 def _read(handle: IO[str]) -> RunningService | None:
@@ -62,13 +101,15 @@ class PidFile:
 
     def acquire(self, config_file: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held while running)
+        handle = _open(self.path, os.O_RDWR | os.O_CREAT)  # held while running
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             running = _read(handle)
             handle.close()
             raise AlreadyRunning(self.path, running.pid if running else None) from None
+        with contextlib.suppress(OSError):  # a file left by an older version may be 0644
+            os.fchmod(handle.fileno(), defaults.PRIVATE_FILE_MODE)
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n{config_file}\n")
@@ -97,9 +138,10 @@ class PidFile:
 
 
 def running_service(path: Path) -> RunningService | None:
-    """The live service holding `path`'s lock, or None (no file, or a stale one)."""
+    """The live service holding `path`'s lock, or None (no file, or a stale one);
+    UnsafePidFile when `path` is a symbolic link or not a regular file."""
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115
+        handle = _open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
     with handle:

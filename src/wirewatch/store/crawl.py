@@ -29,9 +29,13 @@ _FETCH_STATE_COLUMNS = (
     "page_failures",
     "ttl_s",
     "last_status",
+    "limited_polls",
+    "last_limit",
+    "last_limit_at",
+    "entries_waiting",
 )
 
-_FETCH_STATE_TIMES = frozenset({"last_success", "last_error_at", "first_polled"})
+_FETCH_STATE_TIMES = frozenset({"last_success", "last_error_at", "first_polled", "last_limit_at"})
 
 
 def _fetch_state(row: sqlite3.Row) -> FetchState:
@@ -61,6 +65,10 @@ def _fetch_state_row(state: FetchState) -> tuple:
         state.page_failures,
         state.ttl_s,
         state.last_status,
+        state.limited_polls,
+        state.last_limit,
+        iso(state.last_limit_at),
+        state.entries_waiting,
     )
 
 

@@ -3,10 +3,15 @@
 One connection, used from one thread; every call is short. Writes that belong together
 (an article, its matches, its story and its alerts) go through `transaction()`, so a
 crash leaves either all of them or none. Times are stored as ISO 8601 text in UTC.
+
+A new database file is created readable by its owner only (0600), before SQLite opens it:
+SQLite gives the -wal and -shm files it creates next to it the database file's permissions,
+so all three hold the stories, the outbox and its errors for the service's user alone.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wirewatch import defaults
 from wirewatch.store.migrations import MIGRATIONS
 
 
@@ -28,11 +34,26 @@ def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def create_private(path: str) -> None:
+    """Create the database file empty and 0600 unless it exists (SQLite reads an empty file
+    as a new database); a symbolic link to a file that does not exist yet is not followed."""
+    try:
+        fd = os.open(
+            path,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            defaults.PRIVATE_FILE_MODE,
+        )
+    except FileExistsError:
+        return  # an existing database keeps the permissions its owner gave it
+    os.close(fd)
+
+
 class Database:
     def __init__(self, path: str | Path) -> None:
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.conn.row_factory = sqlite3.Row

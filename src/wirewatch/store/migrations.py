@@ -108,4 +108,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE outbox ADD COLUMN sending_since TEXT
     """,
+    # 7: crawler limits (issue 17): what limits cut from an outlet's polls (entries left
+    # waiting for the next polls, pages and feeds cut, fields cut)
+    """
+    ALTER TABLE fetch_state ADD COLUMN limited_polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fetch_state ADD COLUMN last_limit TEXT;
+    ALTER TABLE fetch_state ADD COLUMN last_limit_at TEXT;
+    ALTER TABLE fetch_state ADD COLUMN entries_waiting INTEGER NOT NULL DEFAULT 0
+    """,
 ]

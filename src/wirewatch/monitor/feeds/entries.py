@@ -47,6 +47,7 @@ class FeedDocument(Protocol):
     title: str
     ttl_s: float | None
     reader: str  # "fast", "feedparser" or "json"
+    cut: str | None  # what a budget left out of the document, if anything
 
     def keys(self) -> list[str]:
         """The key of every entry with content, in document order (repeats kept)."""
@@ -65,12 +66,67 @@ class BuiltDocument:
     ttl_s: float | None
     reader: str
     built: list[FeedEntry]
+    cut: str | None = None  # e.g. "feed of 4.8 MB cut to 4,012 of its 20,000 items ..."
 
     def keys(self) -> list[str]:
         return [entry.key for entry in self.built]
 
     def entries(self, keys: Collection[str] | None = None) -> list[FeedEntry]:
         return list(self.built) if keys is None else [e for e in self.built if e.key in keys]
+
+
+# ---- the prolog: what comes before the root element ----------------------------------
+
+# whitespace, the XML declaration and processing instructions, comments
+_PROLOG_PART = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_DOCTYPE_OPEN = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+# A DOCTYPE: its name and external id (quoted literals may hold "[" or ">"), then maybe
+# the internal subset in brackets, whose literals, comments and PIs may hold "]" or ">".
+# Possessive repeats: linear, and no backtracking state kept for a megabyte of tokens.
+_DOCTYPE_HEAD = re.compile(rb"""<!DOCTYPE(?:[^"'\[>]++|"[^"]*+"|'[^']*+')*+""", re.IGNORECASE)
+_SUBSET = re.compile(
+    rb"""\[(?:[^"'<\]]++|"[^"]*+"|'[^']*+'|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<)*+""",
+    re.DOTALL,
+)
+_SUBSET_END = re.compile(rb"\]\s*>")
+
+
+@dataclass(frozen=True)
+class Prolog:
+    """Where the root element starts (`end`) and where the DOCTYPE is, if there is one."""
+
+    end: int  # the first byte that is not declaration, PI, comment, whitespace or DOCTYPE
+    doctype: tuple[int, int] | None  # its span; to the end of the body when unterminated
+
+
+def read_prolog(body: bytes) -> Prolog:
+    """The prolog as an XML parser reads it: comments and PIs are skipped whole, so that
+    markup written inside them (`<!-- <a -->`) is not taken for the root element, and a
+    DOCTYPE ends at the ">" after its internal subset, not at one inside a literal."""
+    at = 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    doctype = None
+    while True:
+        part = _PROLOG_PART.match(body, at)
+        if part is not None:
+            at = part.end()
+        elif doctype is None and _DOCTYPE_OPEN.match(body, at):
+            end = _doctype_end(body, at)
+            doctype = (at, end)
+            at = end
+        else:
+            return Prolog(at, doctype)
+
+
+def _doctype_end(body: bytes, start: int) -> int:
+    """The end of the DOCTYPE at `start`; the end of the body where it does not end."""
+    head = _DOCTYPE_HEAD.match(body, start)
+    at = head.end() if head else start
+    if body[at : at + 1] == b">":
+        return at + 1
+    subset = _SUBSET.match(body, at)
+    if subset is not None and (end := _SUBSET_END.match(body, subset.end())):
+        return end.end()
+    return len(body)  # unterminated (or an unclosed literal): all of the rest
 
 
 # ---- keys and fields -----------------------------------------------------------------

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from wirewatch.models import FeedEntry
-from wirewatch.monitor.feeds.entries import has_content, text_of, ttl_seconds
+from wirewatch.monitor.feeds.entries import has_content, read_prolog, text_of, ttl_seconds
 from wirewatch.monitor.feeds.fast_items import (
     ATOM,
     RDF,
@@ -62,8 +62,13 @@ class FastDocument:
     context: tuple  # what the items' reading depends on besides their own bytes
     element_keys: list[str | None]  # per item element read (None: no content), in order
     reader: str = "fast"
+    cut: str | None = None  # what feedparser's budget left out of `entries` (see there)
     # every item's chunk digest, where the items could be told apart by their bytes
     chunks: ItemChunks | None = None
+    # and then: the span in `source` of each item element read (as `element_keys`), and
+    # where the items of the whole body begin and end
+    spans: list[tuple[int, int]] | None = None
+    frame: tuple[int, int] = (0, 0)
 
     def keys(self) -> list[str]:
         return [item.key for item in self.items]
@@ -73,8 +78,26 @@ class FastDocument:
         built = [item.build_plain() for item in chosen]
         if any(entry is None for entry in built):  # scripts, comments, a stray "<"
             # feedparser's sanitizer reads such text its own way: take its entries
-            return parse_xml_feed(*self.source).entries({item.key for item in chosen})
+            wanted = {item.key for item in chosen}
+            document = parse_xml_feed(*self._only(wanted))
+            self.cut = document.cut or self.cut  # entries cut off wait for the next polls
+            return document.entries(wanted)
         return [entry for entry in built if entry is not None and has_content(entry)]
+
+    def _only(self, keys: set[str]) -> tuple[bytes, str, str | None]:
+        """The source with only the items of `keys`, where the items' spans are known:
+        feedparser reads those, not the whole feed (it costs a second per megabyte, and
+        a big feed would be cut to its first items for it: `FEEDPARSER_MAX_BYTES`)."""
+        body, url, content_type = self.source
+        if self.spans is None:
+            return self.source
+        chosen = [
+            body[a:b]
+            for (a, b), key in zip(self.spans, self.element_keys, strict=True)
+            if key in keys
+        ]
+        start, end = self.frame
+        return b"".join([body[:start], *chosen, body[end:]]), url, content_type
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ def _read_chunked(
     document = _read(body, url, content_type)
     if len(document.element_keys) == len(spans):  # every chunk an item, and only those
         document.chunks = ItemChunks(document.context, digests)
+        document.spans, document.frame = spans, (spans[0][0], spans[-1][1])
     return document
 
 
@@ -158,6 +182,7 @@ def _read_new_chunks(
     if document.context != known.context or len(document.element_keys) != len(new):
         return None  # namespaces or base changed, or the chunks were not items after all
     document.chunks = ItemChunks(document.context, digests)
+    document.spans, document.frame = [spans[i] for i in new], (spans[0][0], spans[-1][1])
     return document
 
 
@@ -245,10 +270,10 @@ def _check_bytes(body: bytes, content_type: str | None, *, whole: bytes | None =
     if body.startswith(_BOMS):
         raise Declined("UTF-16/32")
     head = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
-    first = _FIRST_ELEMENT.search(body)
-    prolog = body[: first.start() if first else len(body)].upper()
-    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:  # entities only come with a DTD
-        raise Declined("DOCTYPE")
+    prolog = read_prolog(body)
+    before_root = body[: prolog.end].upper()  # comments and PIs included
+    if prolog.doctype is not None or b"<!DOCTYPE" in before_root or b"<!ENTITY" in before_root:
+        raise Declined("DOCTYPE")  # entities only come with a DTD
     if b"xml:base" in body:
         raise Declined("xml:base")
     declared = _DECLARED_ENCODING.match(head)
