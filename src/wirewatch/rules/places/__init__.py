@@ -5,7 +5,10 @@
 - ``resolve.py``: a region name a user writes -> ``Region`` (``regions.py``); suggestions;
 - ``finder.py``: the places an article names (``find_places``);
 - ``names.py``: name folding, administrative endings, English words, aliases, demonyms;
-- ``sources.py``: readers of the packaged place data; ``groups.py``: region groups, continents.
+- ``sources.py``: readers of the packaged place data; ``groups.py``: region groups, continents;
+- names in the Arabic, Cyrillic, Devanagari and Bengali scripts: ``scripts.py`` (folding,
+  Cyrillic stems, which language of the Arabic script), ``script_names.py`` (their index,
+  built with the rest) and ``script_finder.py`` (finding them in an article).
 
 Place finding is deliberately precise rather than greedy; see ``docs/matching.md``.
 """
@@ -31,7 +34,7 @@ class Gazetteer:
     @classmethod
     @cache
     def load(cls) -> Gazetteer:
-        """The process-wide gazetteer (built once, about two seconds)."""
+        """The process-wide gazetteer (built once, two to three seconds)."""
         return cls(PlaceIndex.build())
 
     # ---- regions --------------------------------------------------------------------------

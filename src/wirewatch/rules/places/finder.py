@@ -17,6 +17,7 @@ from wirewatch.models import PlaceHit
 from wirewatch.rules.places.index import Entry, PlaceIndex
 from wirewatch.rules.places.names import DEMONYMS, STOPWORDS, fold, is_word
 from wirewatch.rules.places.regions import KIND_RANK
+from wirewatch.rules.places.script_finder import find as find_in_scripts
 
 # A lower-case word right after a name that says it is a district: "Kurram district".
 ADMIN2_CUES = frozenset({"district", "agency", "tehsil", "division", "county", "tribal"})
@@ -37,6 +38,7 @@ class _Mention:
     weak: bool = False  # a word, another language's name, or part of a person's: "Mir Ali"
     joined: str = ""  # part of a longer capitalised name: "before" ("Mir Ali"), "after"
     cue: bool = False  # followed by "district", "agency", ...
+    unsure: frozenset[Entry] = frozenset()  # taken only in a country the article names
 
 
 def find_places(index: PlaceIndex, title: str, text: str) -> list[PlaceHit]:
@@ -50,6 +52,8 @@ def find_places(index: PlaceIndex, title: str, text: str) -> list[PlaceHit]:
     combined = f"{title}\n\n{text}"
     title_end, lead_end = len(title), len(title) + 2 + _lead_length(text)
     mentions = _mentions(index, combined)
+    if not combined.isascii():
+        mentions = _with_script_mentions(index, combined, mentions)
     context, provinces = _context(combined, mentions), _named_admin1s(mentions)
     hits: dict[Entry, PlaceHit] = {}
     weights: dict[Entry, int] = defaultdict(int)
@@ -82,6 +86,16 @@ def _local(index: PlaceIndex, entry: Entry) -> bool:
         e.kind == "place" and e.country == entry.country and e.admin1 == entry.admin1
         for e in index.by_name.get(fold(entry.name), ())
     )
+
+
+def _with_script_mentions(index: PlaceIndex, text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """``mentions`` with the names written in other scripts (``script_finder.py``), in the
+    order of the text; a Latin-script text has none, and its mentions are left as they are."""
+    found = find_in_scripts(index.scripts, text)
+    if not found:
+        return mentions
+    extra = [_Mention(m.written, m.start, m.candidates, unsure=m.unsure) for m in found]
+    return sorted(mentions + extra, key=lambda m: m.start)
 
 
 def _lookup(index: PlaceIndex, span: str) -> tuple[list[Entry], bool]:
@@ -251,6 +265,8 @@ def _named_admin1s(mentions: list[_Mention]) -> set[tuple[str, str]]:
 
 def _sure(entry: Entry, mention: _Mention) -> bool:
     """Whether ``entry`` may be taken for ``mention`` without the article naming its country."""
+    if entry in mention.unsure:  # "امن" (Emmen, NL) in Urdu: only with its country
+        return False
     if entry.kind == "country":
         return True
     if entry.kind == "admin1":

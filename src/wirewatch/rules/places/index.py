@@ -6,7 +6,8 @@ Built once at start (``PlaceIndex.build``) from the data ``sources.py`` reads:
 - second-level divisions (districts, agencies, counties): the ``county`` names of the towns,
   also without an ending such as "District" or "Agency"; each lies in its towns' admin1;
 - towns, their alternate spellings, and the aliases of ``data/aliases.tsv``;
-- groups of countries or divisions (``groups.py``), for ``regions:`` only.
+- groups of countries or divisions (``groups.py``), for ``regions:`` only;
+- last, the names in other scripts (``script_names.py``), onto the entries above.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from wirewatch.rules.places.names import (
     short_name,
 )
 from wirewatch.rules.places.regions import KIND_RANK, Region, RegionKind
+from wirewatch.rules.places.script_names import ScriptNames
+from wirewatch.rules.places.scripts import is_latin
 from wirewatch.rules.places.sources import (
+    Alternates,
     Town,
     english_words,
     iso_countries,
@@ -84,6 +88,7 @@ class PlaceIndex:
         self.groups: dict[str, Region] = {}  # folded name or alias -> group
         self.broad: set[str] = set()  # names of groups across countries: like common words
         self.words: frozenset[str] = frozenset()
+        self.scripts = ScriptNames()  # names in the Arabic, Cyrillic, Devanagari, Bengali scripts
 
     @classmethod
     def build(cls) -> PlaceIndex:
@@ -101,6 +106,8 @@ class PlaceIndex:
 
     # ---- lookups --------------------------------------------------------------------------
     def entries(self, name: str) -> list[Entry]:
+        if not is_latin(name.lstrip()[:1]):
+            return self.scripts.entries(name)
         key = fold(name)
         return [*self.by_name.get(key, []), *self.alternates.get(key, [])]
 
@@ -134,6 +141,7 @@ class PlaceIndex:
 
     def _build(self) -> None:
         alternates = read_alternates()  # first: what its parsing frees is reused below
+        script_sources = ScriptNames.read_sources()
         self.words = english_words()
         towns = read_towns()
         admin1 = self._admin1_names(towns)
@@ -162,6 +170,7 @@ class PlaceIndex:
         self._add_aliases()
         for spec in read_groups():
             self._add_group(spec)
+        self.scripts = ScriptNames.build(self, alternates, script_sources, set(admin1.values()))
         # Later only names are looked up in it (and their singulars): keep those few thousand.
         keys = self.by_name.keys() | self.alternates.keys()
         singulars = {k[:-1] for k in keys if k[-1:] == "s"} | {
@@ -254,10 +263,10 @@ class PlaceIndex:
             for spelling in group.spellings:
                 self._add(spelling, entry, display=False)
 
-    def _add_alternates(self, rows: list[tuple[str, str, set[str]]]) -> None:
+    def _add_alternates(self, rows: list[Alternates]) -> None:
         """Latin-script alternate names of larger towns, unless the name means something else."""
         primary = set(self.by_name)
-        for name, cc, alternates in rows:
+        for name, cc, alternates, _ in rows:
             towns = [e for e in self.by_name.get(fold(name), ()) if e.kind == "place"]
             towns = [e for e in towns if e.country == cc]
             if not towns:
@@ -289,6 +298,8 @@ class PlaceIndex:
 
     def _add_aliases(self) -> None:
         for alias, cc, canonical in read_aliases():
+            if not is_latin(alias[:1]):
+                continue  # in the Arabic script, say: script_names.py
             entries = [e for e in self.by_name.get(fold(canonical), ()) if e.country == cc]
             if not entries:
                 log.warning("gazetteer alias %r: no %r in %s", alias, canonical, cc)
