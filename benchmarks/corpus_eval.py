@@ -14,6 +14,11 @@ product's own (``Matcher.match_articles``, every gate included). The same run sc
 Google-Alerts-style keyword query of ``benchmarks/keyword_baseline.py`` for each watch,
 prints the figures per corpus file too (a cheap check that a setting tuned on one set of
 events holds on the other), and sweeps the threshold shared by all watches.
+
+Watches bound to a learned event detector (rules/events.py) are named with their type.
+`--floor-sweep` (not on the frozen test part) decides them without the similarity floor and
+prints, per floor, the F1 of each bound watch had the floor applied to it: what a similarity
+floor would cost a generic watch (docs/matching.md, "Learned detectors").
 """
 
 from __future__ import annotations
@@ -207,7 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--label", action="append", default=[], metavar="WATCH=LABEL@REGION")
+    parser.add_argument("--floor-sweep", action="store_true", help="see the docstring")
     args = parser.parse_args(argv)
+    if args.floor_sweep and args.part == "test":
+        parser.error("no sweep on the frozen test part: use --part train")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     items = load_part(args.part) if args.part else load_items(args.corpus)
     if not items:
@@ -219,14 +227,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"no --label for {', '.join(missing)}")
     gazetteer = Gazetteer.load()
     specs = {w.name: parse_label_spec(f"{w.name}={labels[w.name]}", gazetteer) for w in watches}
-    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), Gazetteer.load())
+    floor = 0.0 if args.floor_sweep else None
+    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), Gazetteer.load(), None, floor)
     try:
         results = asyncio.run(matcher.match_articles([to_article(i) for i in items]))
     finally:
         matcher.close()
+    for prepared in matcher.prepared:
+        bound = f"detector {prepared.event}" if prepared.event else "similarity (unbound)"
+        print(f"{prepared.name}: decided by {bound}" + (", specific" if prepared.specific else ""))
     decisions = [{m.watch: m for m in matches} for _, matches in results]
     evaluate(watches, specs, items, decisions, sweep_threshold=args.part != "test")
+    if args.floor_sweep:
+        scores = [matcher.similarity_scores(encoding) for encoding, _ in results]
+        bound = [w for w in watches if any(p.name == w.name and p.event for p in matcher.prepared)]
+        floor_sweep(bound, specs, items, decisions, scores)
     return 0
+
+
+def floor_sweep(
+    watches: Sequence[WatchConfig],
+    specs: dict[str, LabelSpec],
+    items: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, WatchMatch]],
+    scores: Sequence[dict[str, float]],
+) -> None:
+    """F1 of each bound watch with a similarity floor applied to it, floor by floor."""
+    print("\nsimilarity floor for bound watches (F1 per watch, macro mean):")
+    print("  floor " + "  ".join(w.name[:12] for w in watches))
+    for floor in [round(x, 2) for x in np.arange(0.0, 0.42, 0.02)]:
+        f1s = []
+        for watch in watches:
+            counts = Counts()
+            for item, decided, score in zip(items, decisions, scores, strict=True):
+                predicted = decided[watch.name].matched and score[watch.name] >= floor
+                counts.add(predicted, specs[watch.name].expects(item))
+            f1s.append(counts.f1)
+        row = "  ".join(f"{f:12.3f}" for f in f1s)
+        print(f"  {floor:.2f}  {row}   mean {sum(f1s) / len(f1s):.3f}")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class ArticleEncoding:
     headline_clauses: tuple[frozenset[str], ...] = ()  # content-word stems of each title clause
     opening_stems: frozenset[str] = frozenset()  # ... and of the text's first sentence
     opinion: bool = False  # an editorial, op-ed, column or letter (rules/genre.py)
+    events: dict[str, float] | None = None  # P(event type) by the learned detectors
 
     @property
     def lead_vector(self) -> np.ndarray:

@@ -138,6 +138,9 @@ class WatchConfig(Section):
     threshold: Fraction = defaults.WATCH_THRESHOLD
     exclude_threshold: Fraction | None = None
     include_opinion: bool = defaults.WATCH_INCLUDE_OPINION
+    event: Literal["auto", "attack", "coordinated_attack", "internet_shutdown", "none"] = (
+        defaults.WATCH_EVENT  # type: ignore[assignment]
+    )
     notify: list[str] = []
     story_window: Annotated[Duration, at_least(0, strict=True)] = defaults.STORY_WINDOW_S
     group_wait: Annotated[Duration, at_least(0)] = defaults.GROUP_WAIT_S

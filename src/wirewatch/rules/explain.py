@@ -8,6 +8,7 @@ from typing import Any
 
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
+from wirewatch.rules.leads import MODEL_LABEL
 from wirewatch.rules.matcher import PreparedWatch, describe_place
 
 WIDTH = 100
@@ -31,8 +32,17 @@ def format_explanation(
         f"  {article.url or article.id} ({article.outlet})",
         f"  {len(encoding.passages)} passages; places: {_places_line(encoding.places)}",
     ]
+    if encoding.events is not None:
+        read = ", ".join(f"{label} {p:.2f}" for label, p in encoding.events.items())
+        lines.append(f"  event detectors, read by {MODEL_LABEL}: {read}")
     language = (article.language or "").lower()
-    if language and not language.startswith("en") and model == defaults.MODEL_NAME:
+    bound = any(p.event for p in prepared)
+    if language and not language.startswith("en") and model == defaults.MODEL_NAME and bound:
+        lines.append(
+            f"  language: {language}; the default model reads English, so similarity scores "
+            "run low; the event detectors of bound watches read every language"
+        )
+    elif language and not language.startswith("en") and model == defaults.MODEL_NAME:
         lines.append(
             f"  language: {language}; the default model reads English, so the scores of an "
             'article in another language run low (docs/matching.md, "Other languages")'
@@ -43,6 +53,7 @@ def format_explanation(
     for match in matches:
         lines += _watch_block(match, by_name.get(match.watch), encoding)
         if match.watch in prepared_by_name:
+            lines += _detector_line(prepared_by_name[match.watch], model)
             lines += _exclude_words(prepared_by_name[match.watch])
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -74,6 +85,18 @@ def _watch_block(match: WatchMatch, watch: Any, encoding: ArticleEncoding) -> li
         lines.append(f"   excluded by: {match.excluded_by!r}")
     lines.append(f"   reason: {match.reason}")
     return lines
+
+
+def _detector_line(watch: PreparedWatch, model: str) -> list[str]:
+    """Which detector decides the watch, and which model read the article for it."""
+    if watch.event is None:
+        return [f"   decided by similarity ({model}); no event detector"]
+    text = watch.event_probabilities.get(watch.event)
+    why = f"its text reads {text:.2f} {watch.event}" if text is not None else "event set"
+    floor = "; a specific watch: its similarity must agree" if watch.specific else ""
+    return [
+        f"   decided by detector {watch.event} ({why}{floor}), read by {MODEL_LABEL}",
+    ]
 
 
 def _exclude_words(watch: PreparedWatch) -> list[str]:

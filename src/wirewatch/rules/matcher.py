@@ -10,6 +10,14 @@ blends the lead's with the best sentence's:
 The decision, in order: an opinion piece never matches (unless the watch includes them); a
 lead that is about an exclude phrase rather than the watch is excluded; the score must reach
 the threshold; and a watch with regions needs a place of the article inside one of them.
+
+A watch **bound** to a learned event detector (rules/events.py) is decided by it instead:
+the detector's probability must reach its threshold (and, for a watch whose text is far
+from its type's definition, the similarity score must also reach the watch's threshold),
+with the same opinion, exclusion and region gates. The detectors read the lead; when the
+similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
+they read that sentence too (a second event stated once). A bound watch with ``examples``
+also matches when the similarity path above does (examples may only add).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import numpy as np
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.events import Binding, EventDetectors
 from wirewatch.rules.genre import is_opinion
 from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
@@ -50,6 +59,10 @@ class PreparedWatch:
     reference_stems: frozenset[str] = frozenset()  # stems of topic, description, examples
     regions: list[Region] = field(default_factory=list)
     places: list[WatchPlace] = field(default_factory=list)  # the watch's own names (`places`)
+    event: str | None = None  # the event type whose detector decides it (None: similarity)
+    event_probabilities: dict[str, float] = field(default_factory=dict)  # of its own text
+    specific: bool = False  # its text is far from its type's definition: similarity must agree
+    has_examples: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,10 +119,21 @@ def trim(text: str, limit: int = defaults.EVIDENCE_MAX_CHARS) -> str:
 class Matcher:
     """Encodes articles and decides every watch on them."""
 
-    def __init__(self, watches: Sequence[Any], encoder: Encoder, gazetteer: Gazetteer) -> None:
+    def __init__(
+        self,
+        watches: Sequence[Any],
+        encoder: Encoder,
+        gazetteer: Gazetteer,
+        detectors: EventDetectors | None = None,
+        similarity_floor: float | None = None,
+    ) -> None:
         self.watches = list(watches)
         self.encoder = encoder
         self.gazetteer = gazetteer
+        self.detectors = detectors  # loaded in prepare() when a watch may be bound
+        # a specific bound watch's similarity floor: its own threshold unless set (benchmarks)
+        self.similarity_floor = similarity_floor
+        self._sentences: dict[str, dict[str, float]] = {}  # sentence -> detectors' reading
         self.prepared: list[PreparedWatch] = []
         self._all_references: ReferenceSet | None = None  # every watch's, for one comparison
         self._columns: dict[str, tuple[slice, slice]] = {}  # watch -> references, excludes
@@ -123,6 +147,10 @@ class Matcher:
             if self._ready:
                 return
             self.encoder.load()
+            if self.detectors is None and any(
+                (getattr(w, "event", None) or defaults.WATCH_EVENT) != "none" for w in self.watches
+            ):
+                self.detectors = EventDetectors.load()
             self.prepared = [self._prepare_watch(w) for w in self.watches]
             self._stack_references()
             self._ready = True
@@ -151,6 +179,7 @@ class Matcher:
         ]
         reference_stems = stems_of_all(references)
         words = [distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes]
+        binding = self.detectors.bind(watch) if self.detectors is not None else Binding(None, {})
         return PreparedWatch(
             name=watch.name,
             threshold=defaults.WATCH_THRESHOLD if threshold is None else float(threshold),
@@ -163,7 +192,16 @@ class Matcher:
             reference_stems=reference_stems,
             regions=[self._region(name) for name in getattr(watch, "regions", None) or []],
             places=self._watch_places(watch),
+            event=binding.event,
+            event_probabilities=dict(binding.probabilities),
+            specific=binding.specific,
+            has_examples=len(references) > 1,
         )
+
+    @property
+    def reads_events(self) -> bool:
+        """Whether any watch is bound to a detector (then every article is read by it)."""
+        return self.detectors is not None and any(p.event for p in self.prepared)
 
     def _reference_set(self, texts: list[str]) -> ReferenceSet:
         encoded = self.encoder.encode_with_tokens(texts, token_strings=True)
@@ -196,6 +234,8 @@ class Matcher:
 
     def close(self) -> None:
         self.encoder.close()
+        if self.detectors is not None:
+            self.detectors.close()
 
     # ---- encoding -------------------------------------------------------------------------
     def analyse(self, article: Article) -> tuple[list[str], int, list[PlaceHit]]:
@@ -210,9 +250,18 @@ class Matcher:
             await asyncio.to_thread(self.prepare)
         analysed = await asyncio.to_thread(lambda: [self.analyse(a) for a in articles])
         texts = [p for passages, _, _ in analysed for p in passages]
-        encoded = await self.encoder.encode_with_tokens_async(texts) if texts else None
+        events: list[dict[str, float] | None] = [None] * len(articles)
+        if self.reads_events:  # the two models side by side, each in its own worker thread
+            encoded, events = await asyncio.gather(  # type: ignore[assignment]
+                self._encode(texts),
+                self.detectors.read_articles(articles),  # type: ignore[union-attr]
+            )
+        else:
+            encoded = await self._encode(texts)
         encodings, start = [], 0
-        for article, (passages, leads, places) in zip(articles, analysed, strict=True):
+        for article, (passages, leads, places), event_probabilities in zip(
+            articles, analysed, events, strict=True
+        ):
             end = start + len(passages)
             encodings.append(
                 ArticleEncoding(
@@ -224,10 +273,14 @@ class Matcher:
                     headline_clauses=clause_stems(article.title),
                     opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
                     opinion=is_opinion(article.title, article.url),
+                    events=event_probabilities,
                 )
             )
             start = end
         return encodings
+
+    async def _encode(self, texts: list[str]) -> Any:
+        return await self.encoder.encode_with_tokens_async(texts) if texts else None
 
     async def match_articles(
         self, articles: Sequence[Article]
@@ -324,23 +377,89 @@ class Matcher:
         places = article_places(watch, encoding)
         regions, inside = region_evidence(watch.regions, places)
         result.regions, result.places = regions, inside
+        detector = self._detector_verdict(watch, encoding, scored)
+        if detector is not None:
+            result.score, result.threshold = detector[0], detector[1]
         if encoding.opinion and not watch.include_opinion:
             result.excluded_by = OPINION
             result.reason = (
-                f"excluded: an opinion piece reports no new event (score {scored.score:.2f})"
+                f"excluded: an opinion piece reports no new event (score {result.score:.2f})"
             )
         elif scored.exclusion is not None:
             result.excluded_by = scored.exclusion.phrase
             result.reason = f"excluded: {scored.exclusion.describe()}"
-        elif scored.score < watch.threshold:
+        elif (
+            detector is not None
+            and not detector[2]
+            and not (watch.has_examples and scored.score >= watch.threshold)
+        ):
+            result.reason = detector[3]
+        elif detector is None and scored.score < watch.threshold:
             result.reason = f"score {scored.score:.2f} < {watch.threshold:.2f}"
         elif watch.regions and not inside:
             result.reason = no_place_reason(watch.regions, places)
         else:
             result.matched = True
             where = f"; in {', '.join(regions)} via {', '.join(inside)}" if watch.regions else ""
-            result.reason = f"score {scored.score:.2f} ≥ {watch.threshold:.2f}{where}"
+            if detector is None:
+                result.reason = f"score {scored.score:.2f} ≥ {watch.threshold:.2f}{where}"
+            elif detector[2]:
+                result.reason = f"{detector[3]}{where}"
+            else:
+                result.reason = (
+                    f"similarity {scored.score:.2f} ≥ {watch.threshold:.2f} (examples; "
+                    f"{detector[3]}){where}"
+                )
         return result
+
+    def _detector_verdict(
+        self, watch: PreparedWatch, encoding: ArticleEncoding, scored: Scored
+    ) -> tuple[float, float, bool, str] | None:
+        """(probability, threshold, fires, reason) of a bound watch's detector; None for an
+        unbound watch, an article the detectors did not read, or an opinion piece: the
+        detectors learned that commentary reports no event, so a watch that wants opinion
+        pieces (``include_opinion``) gets them by similarity."""
+        if watch.event is None or encoding.events is None or self.detectors is None:
+            return None
+        if encoding.opinion:
+            return None
+        probability = encoding.events[watch.event]
+        threshold = self.detectors.threshold(watch.event)
+        sign = "≥" if probability >= threshold else "<"
+        reason = f"detector {watch.event} {probability:.2f} {sign} {threshold:.2f}"
+        fires = probability >= threshold
+        similarity = scored.score
+        if not fires and scored.best >= encoding.leads and similarity >= watch.threshold:
+            # a second event stated in one sentence ("after the assaults mobile internet was
+            # suspended"): the detectors read the lead only, so they read that sentence too
+            sentence = encoding.passages[scored.best]
+            in_sentence = self._read_sentence(sentence)[watch.event]
+            if in_sentence >= threshold:
+                fires, probability = True, round(in_sentence, 4)
+                reason = (
+                    f"detector {watch.event} {in_sentence:.2f} ≥ {threshold:.2f} on the sentence "
+                    f"{trim(sentence, 80)!r} (similarity {similarity:.2f})"
+                )
+        floor = watch.threshold if self.similarity_floor is None else self.similarity_floor
+        if fires and watch.specific and similarity < floor:
+            fires = False
+            reason += f", but similarity {similarity:.2f} < {floor:.2f} (a specific watch)"
+        return round(probability, 4), threshold, fires, reason
+
+    def _read_sentence(self, sentence: str) -> dict[str, float]:
+        """The detectors' reading of one sentence as title and lead (kept for a while)."""
+        if sentence not in self._sentences:
+            if len(self._sentences) > 1000:
+                self._sentences.clear()
+            self._sentences[sentence] = self.detectors.read([(sentence, sentence)])[0]  # type: ignore[union-attr]
+        return self._sentences[sentence]
+
+    def similarity_scores(self, encoding: ArticleEncoding) -> dict[str, float]:
+        """Every watch's similarity score on one article, whatever decides it (benchmarks)."""
+        if self._all_references is None:
+            return {}
+        table = similarities(self._all_references, encoding.vectors, encoding.tokens)
+        return {w.name: self.score(w, encoding, table).score for w in self.prepared}
 
 
 def topical_stems(

@@ -1,0 +1,224 @@
+"""The learned event detectors: shipped weights, their reading of a few hand-written reports in
+three languages, how watches are bound to them, and how a bound watch is decided."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from wirewatch.models import Article
+from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.events import DATA_PATH, LABELS, EventDetectors, bound_type
+from wirewatch.rules.leads import lead_pair, watch_pair
+from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
+
+ROOT = Path(__file__).resolve().parents[2]
+DAYONE = ROOT / "benchmarks" / "watches.dayone.yaml"
+KEYS = ("description", "examples", "exclude", "regions", "threshold", "notify", "places")
+
+
+def watch(**fields: object) -> SimpleNamespace:
+    return SimpleNamespace(**{"exclude_threshold": None, **dict.fromkeys(KEYS), **fields})
+
+
+def article(title: str, text: str, id: str = "a-1", language: str = "en") -> Article:
+    a = Article(id, "wire", title, text, datetime(2026, 1, 31, tzinfo=UTC))
+    a.language = language
+    return a
+
+
+ATTACK_EN = (
+    "Gunmen kill nine bus passengers in Balochistan",
+    "QUETTA - Armed men stopped a passenger bus on the highway near Kalat on Friday night, "
+    "checked identity cards and shot dead nine passengers, police said. No group has claimed "
+    "the attack so far.",
+)
+ATTACK_UR = (
+    "کوئٹہ میں پولیس چوکی پر دہشت گردوں کا حملہ، چار اہلکار شہید",
+    "کوئٹہ: نامعلوم مسلح دہشت گردوں نے رات گئے پولیس چوکی پر دستی بموں اور خودکار ہتھیاروں "
+    "سے حملہ کیا جس میں چار پولیس اہلکار شہید اور تین زخمی ہو گئے۔ حملہ آور فرار ہو گئے۔",
+)
+ATTACK_FR = (
+    "Mali : des jihadistes attaquent un camp militaire près de Mopti",
+    "Des hommes armés, présumés jihadistes, ont attaqué dimanche à l'aube un camp de l'armée "
+    "malienne dans la région de Mopti, tuant au moins douze soldats, selon des sources "
+    "sécuritaires. Les assaillants sont arrivés à moto et ont incendié des véhicules.",
+)
+RESTORED = (
+    "Mobile internet restored in Balochistan after three weeks",
+    "QUETTA - Mobile data services were restored across Balochistan on Monday, three weeks "
+    "after they were suspended, the Pakistan Telecommunication Authority said. Users in Quetta "
+    "and Turbat reported that 4G connections were working again.",
+)
+AIR_STRIKE = (
+    "Air force jets strike militant hideouts in North Waziristan",
+    "PESHAWAR - Pakistan Air Force jets bombed suspected militant hideouts in North Waziristan "
+    "on Sunday, the military said, killing 20 fighters in an operation against the Pakistani "
+    "Taliban.",
+)
+SHUTDOWN = (
+    "Authorities suspend mobile internet in Quetta ahead of protest",
+    "QUETTA - The provincial government ordered mobile internet services suspended in Quetta "
+    "and three other districts on Thursday ahead of a planned sit-in, officials said.",
+)
+
+
+@pytest.fixture(scope="module")
+def detectors():
+    d = EventDetectors.load()
+    yield d
+    d.close()
+
+
+def read(detectors: EventDetectors, report: tuple[str, str]) -> dict[str, float]:
+    return detectors.read([lead_pair(*report)])[0]
+
+
+def test_shipped_weights_say_how_they_were_made() -> None:
+    data = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    assert set(data["detectors"]) == set(LABELS)
+    provenance = data["provenance"]
+    split = hashlib.sha256((ROOT / "corpus" / "split.json").read_bytes()).hexdigest()
+    assert provenance["split_sha256"] == split  # retrain when the split changes
+    assert provenance["training_items"] > 500
+    for detector in data["detectors"].values():
+        assert len(detector["weights"]) == 768
+        assert 0 < detector["threshold"] < 1 and detector["C"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("report", [ATTACK_EN, ATTACK_UR, ATTACK_FR], ids=["en", "ur", "fr"])
+def test_an_attack_fires_the_attack_detector_in_any_language(detectors, report) -> None:
+    p = read(detectors, report)
+    assert p["attack"] >= detectors.threshold("attack")
+    assert p["internet_shutdown"] < detectors.threshold("internet_shutdown")
+
+
+@pytest.mark.slow
+def test_a_restoration_is_no_shutdown_and_a_suspension_is(detectors) -> None:
+    assert read(detectors, RESTORED)["internet_shutdown"] < detectors.threshold("internet_shutdown")
+    assert read(detectors, SHUTDOWN)["internet_shutdown"] >= detectors.threshold(
+        "internet_shutdown"
+    )
+
+
+@pytest.mark.slow
+def test_a_state_air_strike_is_no_attack(detectors) -> None:
+    assert read(detectors, AIR_STRIKE)["attack"] < detectors.threshold("attack")
+
+
+def test_binding_takes_the_most_specific_type() -> None:
+    assert bound_type({"attack": 0.9, "coordinated_attack": 0.6, "internet_shutdown": 0}) == (
+        "coordinated_attack"
+    )
+    assert bound_type({"attack": 0.9, "coordinated_attack": 0.2, "internet_shutdown": 0}) == (
+        "attack"
+    )
+    assert bound_type({"attack": 0.3, "coordinated_attack": 0.1, "internet_shutdown": 0.2}) is None
+    # within attacks, the definition the watch's text is closer to decides
+    closer = {"attack": 0.92, "coordinated_attack": 0.87, "internet_shutdown": 0.7}
+    assert bound_type({"attack": 0.8, "coordinated_attack": 0.96}, closer) == "attack"
+    assert watch_pair("floods", "Rivers burst their banks.") == (
+        "floods",
+        "floods. Rivers burst their banks.",
+    )
+
+
+@pytest.mark.slow
+def test_the_day_one_watches_bind_to_their_types(detectors) -> None:
+    data = yaml.safe_load(DAYONE.read_text(encoding="utf-8"))
+    bound = {w["name"]: detectors.bind(SimpleNamespace(**w)).event for w in data["watches"]}
+    assert bound == {
+        "balochistan-militant-attacks": "attack",
+        "pakistan-coordinated-attacks": "coordinated_attack",
+        "pakistan-internet-shutdowns": "internet_shutdown",
+        "internet-shutdowns": "internet_shutdown",
+        "sahel-coordinated-attacks": "coordinated_attack",
+    }
+    for topic in ("floods", "election results"):
+        assert detectors.bind(SimpleNamespace(topic=topic, description="")).event is None
+    named = SimpleNamespace(topic="floods", description="", event="attack")
+    assert detectors.bind(named).event == "attack"
+    assert detectors.bind(SimpleNamespace(topic="internet shutdown", event="none")).event is None
+    # a topic inside a learned type but far from its definition: the similarity still steers
+    polio = SimpleNamespace(
+        topic="attacks on polio vaccination teams",
+        description="Gunmen attack polio vaccination workers or the police who guard them.",
+    )
+    binding = detectors.bind(polio)
+    assert binding.event == "attack" and binding.specific
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    attacks = watch(
+        name="attacks",
+        topic="militant attacks",
+        description="Militants attack security forces, civilians or infrastructure.",
+        regions=["Pakistan"],
+    )
+    similarity_only = watch(**{**vars(attacks), "name": "similarity-only", "event": "none"})
+    polio = watch(
+        name="polio",
+        topic="attacks on polio vaccination teams",
+        description="Gunmen attack polio vaccination workers or the police who guard them.",
+    )
+    m = Matcher([attacks, similarity_only, polio], Encoder(), Gazetteer.load())
+    m.prepare()
+    yield m
+    m.close()
+
+
+def decide(matcher: Matcher, *reports: tuple[str, str]) -> list[dict]:
+    articles = [article(t, x, id=f"a-{i}") for i, (t, x) in enumerate(reports)]
+    results = asyncio.run(matcher.match_articles(articles))
+    return [{m.watch: m for m in matches} for _, matches in results]
+
+
+@pytest.mark.slow
+def test_a_bound_watch_is_decided_by_its_detector(matcher) -> None:
+    urdu, strike = decide(matcher, ATTACK_UR, AIR_STRIKE)
+    bound = urdu["attacks"]
+    assert bound.matched, bound.reason
+    assert bound.reason.startswith("detector attack ")
+    assert bound.score >= bound.threshold == matcher.detectors.threshold("attack")
+    assert "Pakistan" in bound.regions
+    assert not strike["attacks"].matched
+    # event: none keeps the similarity path: the English model misses the Urdu report
+    old = urdu["similarity-only"]
+    assert not old.matched and old.threshold == 0.40
+    assert old.reason.startswith("score ")
+
+
+@pytest.mark.slow
+def test_the_region_gate_still_applies_to_a_bound_watch(matcher) -> None:
+    [mali] = decide(matcher, ATTACK_FR)
+    assert not mali["attacks"].matched
+    assert mali["attacks"].reason.startswith("no place inside Pakistan")
+
+
+POLIO = (
+    "Gunmen kill two polio workers and a policeman in Bajaur",
+    "BAJAUR - Gunmen on a motorcycle opened fire on a polio vaccination team in Bajaur district "
+    "on Tuesday, killing two health workers and the policeman escorting them, officials said.",
+)
+
+
+@pytest.mark.slow
+def test_a_specific_watch_is_still_steered_by_its_own_text(matcher) -> None:
+    prepared = {p.name: p for p in matcher.prepared}
+    assert prepared["polio"].event == "attack" and prepared["polio"].specific
+    assert not prepared["attacks"].specific
+    polio, bus = decide(matcher, POLIO, ATTACK_EN)
+    assert polio["polio"].matched, polio["polio"].reason
+    assert not bus["polio"].matched  # an attack, but not on a vaccination team
+    assert "(a specific watch)" in bus["polio"].reason
+    assert bus["attacks"].matched
