@@ -7,6 +7,7 @@ import pytest
 from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
 from wirewatch.cli.main import main
 from wirewatch.monitor.fetch import Fetcher
+from wirewatch.monitor.fetch_state import FetchState
 from wirewatch.monitor.poller import Poller, PollResult
 from wirewatch.monitor.scheduler import CrawlScheduler
 from wirewatch.service.metrics import Metrics
@@ -121,3 +122,20 @@ def test_poll_counts_use_remembered_children_and_create_none_needlessly() -> Non
     assert sample("wirewatch_feed_entries_new_total") is None  # no new entries: no series
     assert sample("wirewatch_outlet_consecutive_failures") is None  # no health figures
     assert metrics.child(metrics.polls, "dawn", "ok") is metrics.polls.labels("dawn", "ok")
+
+
+def test_outlets_command_says_what_a_limit_left_waiting(tmp_path, capsys):
+    """An outlet whose last poll had more new entries than one poll may take shows how many
+    wait for the next polls, and what was cut, in place of an error."""
+    database = tmp_path / "w.db"
+    store = Store(database)
+    state = FetchState(outlet="flood", polls=1, last_success=NOW)
+    state.limited(["200 of 950 new entries taken, the rest wait"], 750, NOW)
+    store.crawl.save_fetch_states([state])
+    store.close()
+    path = config_file(tmp_path, database, {"flood": "http://127.0.0.1:9/feed"})
+    assert main(["outlets", "-c", str(path)]) == 0
+    header, flood = capsys.readouterr().out.splitlines()
+    assert "waiting" in header.split()
+    assert flood.split()[6] == "750"
+    assert flood.endswith("limited: 200 of 950 new entries taken, the rest wait")

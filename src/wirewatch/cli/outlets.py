@@ -37,7 +37,7 @@ def cmd_outlets(args: argparse.Namespace) -> int:
 
     print(
         f"{'outlet':24} {'polls':>6} {'304%':>5} {'fails':>5} {'entries/day':>11} "
-        f"{'page fails':>10}  {'last success':19}  last error"
+        f"{'page fails':>10} {'waiting':>7}  {'last success':19}  last error or limit"
     )
     for outlet in config.outlets:
         state = states.get(outlet.name)
@@ -47,9 +47,12 @@ def cmd_outlets(args: argparse.Namespace) -> int:
         error = ""
         if state.last_error:
             error = f"{when(state.last_error_at)}  {shown(state.last_error)}"
+        elif state.last_limit:  # a poll had more than one poll may take: the rest waits
+            error = f"{when(state.last_limit_at)}  limited: {shown(state.last_limit)}"
         print(
             f"{shown(outlet.name):24} {state.polls:6} {figure(state.not_modified_ratio, 100):>5} "
             f"{state.consecutive_failures:5} {figure(state.entries_per_day(now), 1, 1):>11} "
-            f"{state.page_failures:10}  {when(state.last_success):19}  {error}"
+            f"{state.page_failures:10} {state.entries_waiting:7}  {when(state.last_success):19}"
+            f"  {error}"
         )
     return 0
