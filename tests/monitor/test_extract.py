@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
+from benchmarks.hostile_pages import pairwise_prune
 from tests.fixtures.outlets import BOILERPLATE_MARKERS, OutletServer
 from wirewatch import defaults
-from wirewatch.monitor import extract as extract_module
 from wirewatch.monitor.extract import cut_to_budget, extract_article, prune_boilerplate
 
 PARAGRAPHS = [
@@ -178,31 +178,6 @@ def test_pruning_decides_as_the_pairwise_rule_did(body: list[str]) -> None:
         return
     assert prune_boilerplate(ours) == pairwise_prune(theirs)
     assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
-
-
-def pairwise_prune(tree: lxml_html.HtmlElement) -> int:
-    """The rule as it was first written (every box checked against every other): the
-    reference that the linear walk must agree with."""
-    total = len(extract_module._text_of(tree)) or 1
-    doomed = [
-        e
-        for e in tree.iter()
-        if isinstance(e.tag, str)
-        and e.tag not in extract_module.NEVER_PRUNED
-        and extract_module._is_boilerplate(e)
-    ]
-    removed = 0
-    for element in doomed:
-        ancestors = set(element.iterancestors())
-        if element.getparent() is None or any(o in ancestors for o in doomed if o is not element):
-            continue
-        if len(extract_module._text_of(element)) / total > defaults.EXTRACT_MAX_PRUNED_SHARE:
-            continue
-        if element.find(".//article") is not None or element.find(".//main") is not None:
-            continue
-        element.drop_tree()
-        removed += 1
-    return removed
 
 
 def test_the_hostile_pages_benchmark_runs() -> None:
