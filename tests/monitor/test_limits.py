@@ -2,11 +2,9 @@
 characters of what an outlet writes, and the outlet's health saying what was cut."""
 
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,17 +27,6 @@ PARAGRAPH = (
 # what a hostile outlet writes to move a terminal's cursor or make a line read backwards
 HOSTILE = ["\x1b[2J", "\x1b]0;owned\x07", "\u202e", "\u2066", "\x00", "\x9b", "\r", "\x08"]
 REFERENCES = ["&#27;[2J", "&#x1b;]0;owned&#7;", "&#x202e;", "&#x2066;", "&#8;", "&#x7f;"]
-
-
-@pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
-
-
-@pytest_asyncio.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    async with Fetcher(crawler_settings(per_host_delay=0, allow_private_addresses=True)) as f:
-        yield f
 
 
 def make_poller(fetcher: Fetcher, store: Store) -> Poller:

@@ -1,10 +1,8 @@
 """One poll of one outlet, against a real local server and the real store."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 
 from tests.fixtures.outlets import BOILERPLATE_MARKERS, OutletServer, crawler_settings, outlet
 from wirewatch.monitor import poller as poller_module
@@ -19,17 +17,6 @@ BODY = [
     "The provincial government ordered an inquiry into the security lapse and announced "
     "compensation for the families of those killed.",
 ]
-
-
-@pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
-
-
-@pytest_asyncio.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    async with Fetcher(crawler_settings(per_host_delay=0, allow_private_addresses=True)) as f:
-        yield f
 
 
 def make_poller(fetcher: Fetcher, store: Store, **settings) -> Poller:
