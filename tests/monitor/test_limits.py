@@ -16,6 +16,7 @@ from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.fetch_state import FetchState
 from wirewatch.monitor.limits import choose_entries, clean
 from wirewatch.monitor.poller import Poller
+from wirewatch.service.metrics import Metrics
 from wirewatch.store import Store
 from wirewatch.util import terminal_safe
 
@@ -26,6 +27,8 @@ PARAGRAPH = (
 )
 # what a hostile outlet writes to move a terminal's cursor or make a line read backwards
 HOSTILE = ["\x1b[2J", "\x1b]0;owned\x07", "\u202e", "\u2066", "\x00", "\x9b", "\r", "\x08"]
+WAITING = ("wirewatch_outlet_entries_waiting", {"outlet": "big"})
+LIMITED = ("wirewatch_outlet_polls_limited_total", {"outlet": "big"})
 REFERENCES = ["&#27;[2J", "&#x1b;]0;owned&#7;", "&#x202e;", "&#x2066;", "&#8;", "&#x7f;"]
 
 
@@ -64,12 +67,20 @@ async def test_a_huge_feed_is_read_over_several_polls_newest_first_and_nothing_i
     assert first.entries_waiting == 50 and first.new_entries == defaults.FEED_MAX_NEW_ENTRIES
     assert any("50 new entries wait for the next polls" in note for note in first.limits)
     assert first.health is not None and first.health.entries_waiting == 50
+    metrics = Metrics()
+    metrics.observe_poll(first)
+    assert metrics.registry.get_sample_value(*WAITING) == 50
+    assert metrics.registry.get_sample_value(*LIMITED) == 1
     store.crawl.mark_seen("big", [a.entry_key for a in first.articles])  # as the pipeline does
 
     second = await poller.poll(source)  # the same feed, unchanged: not a 304, read again
     assert second.http_status == 200 and second.entries_waiting == 0
     assert {a.title for a in second.articles} == {f"Story {i}" for i in range(200, total)}
     store.crawl.mark_seen("big", [a.entry_key for a in second.articles])
+
+    metrics.observe_poll(second)  # what waited is read: the gauge says so on /metrics
+    assert metrics.registry.get_sample_value(*WAITING) == 0
+    assert metrics.registry.get_sample_value(*LIMITED) == 1
 
     third = await poller.poll(source)  # now settled: conditional, answered 304
     assert third.status == "not_modified" and third.articles == []

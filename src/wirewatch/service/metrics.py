@@ -146,6 +146,18 @@ class Metrics:
             ["outlet"],
             registry=r,
         )
+        self.limited_polls = Counter(
+            "wirewatch_outlet_polls_limited",
+            "Polls a limit cut something from: entries or pages per poll, field lengths",
+            ["outlet"],
+            registry=r,
+        )
+        self.entries_waiting = Gauge(
+            "wirewatch_outlet_entries_waiting",
+            "New feed entries the last poll left for the next ones (entries per poll limit)",
+            ["outlet"],
+            registry=r,
+        )
 
     def observe_poll(self, result: Any) -> None:
         """Update the outlet's figures from a `monitor.poller.PollResult`."""
@@ -156,10 +168,13 @@ class Metrics:
             child(self.page_failures, outlet).inc(result.page_failures)
         if result.pages_skipped:
             child(self.pages_skipped, outlet).inc(result.pages_skipped)
+        if result.limits:
+            child(self.limited_polls, outlet).inc()
         health = result.health
         if health is None:
             return
         child(self.outlet_failures, outlet).set(health.consecutive_failures)
+        child(self.entries_waiting, outlet).set(health.entries_waiting)
         if health.last_success is not None:
             child(self.outlet_last_success, outlet).set(health.last_success.timestamp())
         if health.not_modified_ratio is not None:
