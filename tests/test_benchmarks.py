@@ -55,3 +55,9 @@ def test_places_benchmark_scores_the_gazetteer_on_a_labeled_corpus(tmp_path):
     assert "labeled places found        3/4 (75%)" in out, out
     assert "deciding country right      2/2" in out, out
     assert "deciding admin1 right       2/2" in out, out
+
+
+def test_dashboard_benchmark_reports_the_first_page_server_time():
+    out = run_benchmark("dashboard", "--articles", "500", "--repeat", "2")
+    assert re.search(r"first page of 50 stories: [\d.]+ ms server time", out), out
+    assert re.search(r"^/ +median +[\d.]+ ms .* ratio to baseline", out, re.MULTILINE), out

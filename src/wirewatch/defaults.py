@@ -183,5 +183,18 @@ PID_FILE_SUFFIX = ".pid"  # `wirewatch run` writes DATABASE + this; `wirewatch r
 PRIVATE_FILE_MODE = 0o600  # the database (and so its -wal, -shm) and the pid file: owner only
 STANDBY_POLL_S = 0.05  # `run --wait` checks this often whether the database is free
 
+# dashboard (served on server.listen)
+DASHBOARD_ENABLED = True  # server.dashboard
+DASHBOARD_SESSION_MAX_AGE_S = 12 * HOUR  # server.session_max_age: a login lasts a shift
+DASHBOARD_PAGE_SIZE = 50  # stories per page
+DASHBOARD_POLL_S = 2.0  # the stories page asks for new rows this often
+DASHBOARD_NEAR_MISS_MARGIN = 0.1  # a decision this close under the threshold is a near miss
+DASHBOARD_DECISIONS_SHOWN = 50  # recent decisions and near misses on a watch's page
+DASHBOARD_DELIVERIES_SHOWN = 200  # rows per status on the deliveries page
+DASHBOARD_MUTE_S = 24 * HOUR  # the story page's Mute button silences the story this long
+DASHBOARD_REPLAY_MAX_DAYS = 30  # "run the watch over the last N days": N at most
+DASHBOARD_REPLAY_MAX_ARTICLES = 1000  # ... and at most this many articles, newest first
+DASHBOARD_TRY_MAX_CHARS = 100_000  # pasted text in "try it" is cut here
+
 # demo
 DEMO_POLL_INTERVAL_S = 2.0

@@ -16,6 +16,7 @@ from wirewatch.cli import (
     explain,
     outbox,
     outlets,
+    passwd,
     run,
     silence,
     stories,
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for group in (demo, run, check, backtest, explain, stories, silence, digest, outlets, outbox):
         group.register(command)
+    passwd.register(command)
     return parser
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from wirewatch.config.types import is_loopback, split_listen
+
 __all__ = ["Checks", "Path_", "RegionCheck", "unknown_notifier"]
 
 # A region name's problem (an unknown region, with suggestions), or None when it is known.
@@ -41,6 +43,23 @@ class Checks:
                 for j, region in enumerate_strings(watch.get("regions")):
                     self.check_region(("watches", i, "regions", j), region)
                 self.check_place_regions(i, watch)
+        self.check_dashboard_access(data.get("server"))
+
+    def check_dashboard_access(self, server: Any) -> None:
+        """A dashboard reachable from other machines must have users to log in."""
+        if not isinstance(server, dict) or server.get("dashboard") is False or server.get("users"):
+            return
+        listen = server.get("listen")
+        try:
+            host, _ = split_listen(listen if isinstance(listen, str) else "127.0.0.1:0")
+        except ValueError:
+            return  # the schema reports the address itself
+        if not is_loopback(host):
+            self.add(
+                ("server", "listen"),
+                f"the dashboard on {host}, not a loopback address, needs `users` to log in "
+                "(or `dashboard: false` to serve only /healthz and /metrics)",
+            )
 
     def check_unique(self, data: dict[str, Any], section: str, what: str) -> None:
         first: dict[str, int] = {}

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    SecretStr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -33,6 +34,8 @@ from wirewatch.config.types import (
     Listen,
     Name,
     NonEmpty,
+    PasswordHash,
+    Role,
     Section,
     Size,
     at_least,
@@ -47,6 +50,7 @@ __all__ = [
     "OutletConfig",
     "ServerConfig",
     "StorageConfig",
+    "UserConfig",
     "WatchConfig",
     "WatchPlaceConfig",
     "sqlite_file",
@@ -165,8 +169,21 @@ class WatchConfig(Section):
         return places
 
 
+class UserConfig(Section):
+    """A dashboard user: `viewer` reads, `analyst` also mutes, silences and tries watches,
+    `admin` also retries deliveries."""
+
+    name: Name
+    password_hash: PasswordHash
+    role: Role = "viewer"
+
+
 class ServerConfig(Section):
     listen: Listen = defaults.SERVER_LISTEN
+    dashboard: bool = defaults.DASHBOARD_ENABLED
+    users: list[UserConfig] = []
+    session_secret: SecretStr | None = None  # signs session cookies; absent: new at each start
+    session_max_age: Annotated[Duration, at_least(60)] = defaults.DASHBOARD_SESSION_MAX_AGE_S
 
     @property
     def host(self) -> str:

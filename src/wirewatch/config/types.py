@@ -8,9 +8,10 @@ user sees after `field.path:`.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,8 @@ __all__ = [
     "Listen",
     "Name",
     "NonEmpty",
+    "PasswordHash",
+    "Role",
     "SecretHttpUrl",
     "Section",
     "Size",
@@ -38,6 +41,7 @@ __all__ = [
     "check_timezone",
     "format_duration",
     "http_url",
+    "is_loopback",
     "model_keys",
     "parse_duration",
     "parse_size",
@@ -219,6 +223,25 @@ def split_listen(value: str) -> tuple[str, int]:
     return host or "0.0.0.0", int(port)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a listen host only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it may resolve to anything
+
+
+def _argon2_hash(value: str) -> str:
+    if not value.startswith("$argon2"):
+        raise ValueError(
+            "expected an argon2 password hash ($argon2id$...), such as "
+            "`wirewatch hash-password` prints; never the password itself"
+        )
+    return value
+
+
 def _listen(value: Any) -> Any:
     """A bare port number means 127.0.0.1:PORT; strings must split into host and port."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -240,6 +263,8 @@ Address = Annotated[str, AfterValidator(_address)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Cron = Annotated[str, AfterValidator(_cron)]
 Listen = Annotated[str, BeforeValidator(_listen)]
+PasswordHash = Annotated[str, AfterValidator(_argon2_hash)]
+Role = Literal["viewer", "analyst", "admin"]
 
 
 # ---- sections --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`server.listen`: /healthz (health.py) and /metrics (Prometheus, metrics.py).
+"""`server.listen`: /healthz (health.py), /metrics (Prometheus, metrics.py) and, unless
+`server.dashboard` is false, the dashboard (wirewatch.dashboard).
 
 `/metrics` brings the gauges that are computed rather than counted (outbox depth, 304
 ratio, last-poll age, failing notifiers) up to date, then renders the service's registry
@@ -56,6 +57,10 @@ def build_app(service: Service) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if service.config.server is not None and service.config.server.dashboard:
+        from wirewatch.dashboard import setup_dashboard
+
+        setup_dashboard(app, service)
     return app
 
 
