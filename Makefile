@@ -6,7 +6,7 @@ TORCH  := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test lint bench lock clean
+.PHONY: install demo test lint bench lock clean image
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ test: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/hadolint --no-color --failure-threshold warning Dockerfile
 	$(BIN)/python -m pytest -q
+
+# The container image (wirewatch:latest) with podman, offline from local wheels where this
+# machine has them, then its smoke test: see the README's Container section.
+image:
+	scripts/image-build.sh
+	scripts/image-smoke.sh
 
 bench: install
 	$(BIN)/python -m benchmarks.matching
