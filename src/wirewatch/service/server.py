@@ -1,4 +1,5 @@
-"""`server.listen`: /healthz (health.py) and /metrics (Prometheus, metrics.py).
+"""`server.listen`: /healthz (health.py), /metrics (Prometheus, metrics.py) and
+/slack/actions (the clicks of Slack's feedback buttons, feedback/slack.py).
 
 `/metrics` brings the gauges that are computed rather than counted (outbox depth, 304
 ratio, last-poll age, failing notifiers) up to date, then renders the service's registry
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from wirewatch.feedback.slack import ACTIONS_PATH, actions_route
 from wirewatch.service.health import health, last_poll_age, store_reachable
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ def build_app(service: Service) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    # Slack's feedback buttons in request-URL mode (feedback/slack.py)
+    app.router.add_post(ACTIONS_PATH, actions_route(lambda: service.slack_verifiers))
     return app
 
 
