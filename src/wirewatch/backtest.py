@@ -22,6 +22,7 @@ from wirewatch.pipeline import ArticleOutcome, Pipeline
 from wirewatch.store import Store
 
 if TYPE_CHECKING:
+    from wirewatch.feedback.replay import ReplayFeedback
     from wirewatch.rules.places import Gazetteer
 
 BATCH = 256
@@ -68,16 +69,34 @@ def to_article(item: dict[str, Any]) -> Article:
 
 
 async def run_backtest(
-    pipeline: Pipeline, items: Sequence[dict[str, Any]]
+    pipeline: Pipeline,
+    items: Sequence[dict[str, Any]],
+    feedback: ReplayFeedback | None = None,
 ) -> dict[str, ArticleOutcome]:
-    """Process the items in published order (stable for equal times); outcomes by article id."""
+    """Process the items in published order (stable for equal times); outcomes by article id.
+
+    With ``feedback``, a batch ends at each judged article, and its judgements are applied
+    before the next article is decided (`backtest --feedback`).
+    """
     ordered = sorted(items, key=lambda item: item["_published"])
     outcomes: dict[str, ArticleOutcome] = {}
-    for start in range(0, len(ordered), BATCH):
-        batch = [to_article(item) for item in ordered[start : start + BATCH]]
+    for batch in _batches([to_article(item) for item in ordered], feedback):
         for outcome in await pipeline.process(batch):
             outcomes[outcome.article.id] = outcome
+        if feedback is not None:
+            await feedback.after(batch[-1].id, pipeline.matcher)
     return outcomes
+
+
+def _batches(articles: list[Article], feedback: ReplayFeedback | None) -> Iterable[list[Article]]:
+    batch: list[Article] = []
+    for article in articles:
+        batch.append(article)
+        if len(batch) >= BATCH or (feedback is not None and feedback.judges(article.id)):
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def output_line(item: dict[str, Any], outcome: ArticleOutcome | None) -> dict[str, Any]:

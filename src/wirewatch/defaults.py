@@ -117,6 +117,18 @@ GAZETTEER_JOINED_MIN_POPULATION = 100_000
 # country, and are many (33,000 names) and mostly transliterations.
 GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 
+# feedback: the team's judgements (feedback/; docs/feedback.md; tuned on the training part)
+# A judged article this close (cosine of the leads) overturns the decision, when it is closer
+# than the nearest one judged the other way by the margin. Judged relevant: near-copies only
+# (on the training part, anything looser added false alarms); judged not relevant: 0.80 (no
+# setting from 0.70 to 0.95 changed the training part, which the detectors already fit).
+FEEDBACK_RELEVANT_SIMILARITY = 0.98
+FEEDBACK_NOT_RELEVANT_SIMILARITY = 0.80
+FEEDBACK_NEIGHBOUR_MARGIN = 0.05
+FEEDBACK_POLL_S = 2.0  # the running service looks for new judgements (the CLI's) this often
+FEEDBACK_MUTE_S = 24 * HOUR  # Slack's "Mute this story for a while"
+FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory
+
 # stories
 STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
 STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)

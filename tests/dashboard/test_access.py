@@ -148,3 +148,12 @@ def test_the_keyboard_reaches_the_content_first(live, page):
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_accessible_name("Watch")
+
+
+def test_slack_clicks_reach_their_own_signature_check_not_the_dashboards(live, page):
+    # Slack posts button clicks with its signature and no session: the dashboard's CSRF
+    # guard must leave /slack/actions to feedback/slack.py, which refuses an unsigned one.
+    answer = page.request.post(live.url("/slack/actions"), form={"payload": "{}"})
+    assert answer.status == 401
+    assert "invalid signature" in answer.text()
+    assert "security token" not in answer.text()

@@ -40,6 +40,8 @@ class StandIn:
         self.scheduler = None
         self.last_successful_poll = None
         self.loop_lag_s = 0.0
+        self.config = SimpleNamespace(server=None)  # no dashboard on its server
+        self.slack_verifiers: dict = {}
 
 
 def free_port() -> int:

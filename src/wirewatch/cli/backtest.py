@@ -27,6 +27,12 @@ def register(command: AddCommand) -> None:
         help="score a watch against the corpus labels (repeatable), e.g. "
         "--labels balochistan-attacks=coordinated_attack@Balochistan",
     )
+    parser.add_argument(
+        "--feedback",
+        metavar="JUDGEMENTS.jsonl",
+        help="judgements to apply as each judged article is processed, one per line: "
+        '{"id": "a-17", "watch": "balochistan-attacks", "relevant": false}',
+    )
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -45,6 +51,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if unknown:
             raise ValueError(f"--labels names unknown watches: {', '.join(sorted(unknown))}")
         items = backtest.read_corpus(Path(args.corpus))
+        plan = _judgements(args.feedback, items, config.watches)
     except (OSError, ValueError) as exc:
         print(f"wirewatch backtest: {shown(exc)}", file=sys.stderr)
         return 1
@@ -52,7 +59,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     matcher = build_matcher(config)
     try:
         pipeline = Pipeline(store, matcher, config.watches)
-        outcomes = asyncio.run(backtest.run_backtest(pipeline, items))
+        feedback = None
+        if plan is not None:
+            from wirewatch.feedback.replay import ReplayFeedback
+
+            feedback = ReplayFeedback(store, plan, [w.name for w in config.watches])
+        outcomes = asyncio.run(backtest.run_backtest(pipeline, items, feedback))
     finally:
         matcher.close()
         store.close()
@@ -69,3 +81,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         reports = backtest.evaluate_labels(specs, items, outcomes)
         backtest.print_label_reports(reports, items, out)
     return 0
+
+
+def _judgements(path: str | None, items: list[dict], watches: list) -> dict | None:
+    """The --feedback file's judgements by article id (None without the option)."""
+    if path is None:
+        return None
+    from wirewatch.feedback.replay import read_judgements
+
+    ids = {str(item["id"]) for item in items}
+    return read_judgements(Path(path), ids, [w.name for w in watches])

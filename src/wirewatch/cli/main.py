@@ -14,6 +14,7 @@ from wirewatch.cli import (
     demo,
     digest,
     explain,
+    feedback,
     outbox,
     outlets,
     passwd,
@@ -53,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for group in (demo, run, check, backtest, explain, stories, silence, digest, outlets, outbox):
+    for group in (
+        demo, run, check, backtest, explain, stories, silence, digest, outlets, outbox, feedback,
+    ):  # fmt: skip
         group.register(command)
     passwd.register(command)
     return parser

@@ -75,6 +75,16 @@ ReceiverUrl = Annotated[SecretStr, AfterValidator(_receiver_url)]
 SigningSecret = Annotated[SecretStr, AfterValidator(_signing_secret)]
 
 
+def _app_token(value: SecretStr) -> SecretStr:
+    """Socket Mode needs an app-level token (xapp-…), not the bot token (xoxb-…)."""
+    if not value.get_secret_value().startswith("xapp-"):
+        raise ValueError("must be an app-level token (xapp-…; the value is not shown)")
+    return value
+
+
+AppToken = Annotated[SecretStr, AfterValidator(_app_token)]
+
+
 class SlackConfig(Section):
     name: Name
     type: Literal["slack"] = "slack"
@@ -82,6 +92,10 @@ class SlackConfig(Section):
     channel: NonEmpty
     base_url: HttpUrl | None = None
     dead_after: DeadAfter = defaults.DELIVERY_DEAD_AFTER_S
+    # feedback buttons (docs/feedback.md): clicks arrive over Socket Mode (app_token) or as
+    # HTTP requests to server.listen's /slack/actions, signed with signing_secret
+    app_token: AppToken | None = None
+    signing_secret: SigningSecret | None = None
 
 
 class SlackWebhookConfig(Section):

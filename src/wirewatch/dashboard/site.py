@@ -25,7 +25,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ACCESS = web.AppKey("access", Access)
 TEMPLATES = web.AppKey("templates", Environment)
 SESSION = web.RequestKey("session", Session)
-PUBLIC_PREFIXES = ("/healthz", "/metrics", "/static/")
+# Slack's button clicks carry Slack's signature instead of a session (feedback/slack.py)
+PUBLIC_PREFIXES = ("/healthz", "/metrics", "/static/", "/slack/actions")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"

@@ -22,6 +22,7 @@ dead-lettered for it before the notifier's `dead_after`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -164,9 +165,40 @@ def names(values: list[str]) -> str:
     return escape_mrkdwn(", ".join(one_line(v) for v in values)) or "—"
 
 
-def story_message(story: Story, articles: list[Source], *, update: bool = False) -> SlackMessage:
+FEEDBACK_BLOCK = "wirewatch-feedback"  # the buttons' block; its clicks: feedback/slack.py
+FEEDBACK_BUTTONS = (
+    ("wirewatch-relevant", "Relevant", "primary"),
+    ("wirewatch-not-relevant", "Not relevant", "danger"),
+    ("wirewatch-mute", "Mute this story for a while", None),
+)
+
+
+def feedback_buttons(story: Story, head: Source | None) -> Block:
+    """Relevant / Not relevant (a judgement of the story's headline article for its watch) and
+    Mute (a silence for the story); each button's value says what it is about."""
+    value = json.dumps(
+        {"story": story.id, "watch": story.watch, "article": head.article_id if head else None}
+    )
+    elements = []
+    for action_id, label, style in FEEDBACK_BUTTONS:
+        button: Block = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label},
+            "value": value,
+        }
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": elements}
+
+
+def story_message(
+    story: Story, articles: list[Source], *, update: bool = False, buttons: bool = False
+) -> SlackMessage:
     """The message for a story: headline, outlet and time, watch, places, score, evidence,
-    sources. `update=True` marks it as an update (for receivers that cannot thread)."""
+    sources. `update=True` marks it as an update (for receivers that cannot thread);
+    `buttons=True` adds the feedback buttons (when the notifier receives their clicks)."""
     sources = all_sources(story, articles)
     head = headline_source(story, sources)
     score = max([story.best_score, *(s.score for s in sources)])
@@ -193,6 +225,8 @@ def story_message(story: Story, articles: list[Source], *, update: bool = False)
     if len(sources) > 1:
         blocks.append(section(f"*{count}*\n{source_list(sources)}"))
     blocks.append(context(f"{count} · story {escape_mrkdwn(story.id)}"))
+    if buttons:
+        blocks = [*cap_blocks(blocks, defaults.SLACK_MAX_BLOCKS - 1), feedback_buttons(story, head)]
     places = f" — {', '.join(story.places)}" if story.places else ""
     label = "Update" if update else "New story"
     text = f"{label} ({story.watch}): {one_line(story.title)}{places} ({count})"
@@ -367,6 +401,9 @@ class SlackNotifier(Notifier):
         self.channel: str = config.channel
         self.pacer = pacer or ChannelPacer()
         self._channel_id: str | None = None  # learnt from postMessage, for conversations.*
+        self.buttons = bool(
+            getattr(config, "app_token", None) or getattr(config, "signing_secret", None)
+        )
         base_url = str(getattr(config, "base_url", None) or defaults.SLACK_BASE_URL)
         self.client = AsyncWebClient(
             token=secret_value(config.token),
@@ -380,9 +417,11 @@ class SlackNotifier(Notifier):
             if alert.kind == "story_update" and thread_ref:
                 return await self._reply(alert, thread_ref)
             if alert.kind == "story_update":  # its parent never reached Slack
-                message = story_message(alert.story, alert.articles, update=True)
+                message = story_message(
+                    alert.story, alert.articles, update=True, buttons=self.buttons
+                )
             else:
-                message = story_message(alert.story, alert.articles)
+                message = story_message(alert.story, alert.articles, buttons=self.buttons)
             response = await self._post(message, alert=alert)
             return DeliveryResult.success(remote_ref=response["ts"])
         except SlackApiError as exc:
@@ -413,7 +452,7 @@ class SlackNotifier(Notifier):
         reply = await self._post(
             update_message(alert.story, alert.articles), thread_ts, alert=alert
         )
-        parent = story_message(alert.story, alert.articles)
+        parent = story_message(alert.story, alert.articles, buttons=self.buttons)
         try:  # chat.update needs the channel id, which postMessage returned
             await self.client.chat_update(
                 channel=reply["channel"], ts=thread_ts, text=parent.text, blocks=parent.blocks

@@ -18,6 +18,11 @@ with the same opinion, exclusion and region gates. The detectors read the lead; 
 similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
 they read that sentence too (a second event stated once). A bound watch with ``examples``
 also matches when the similarity path above does (examples may only add).
+
+Last, the team's judgements (``feedback``, see feedback/examples.py) may overturn a decision:
+an article close to one judged not relevant for a watch does not match it, one close to an
+article judged relevant does. The matcher only consults the hook; the feedback package keeps it
+up to date.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import asyncio
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -42,6 +47,14 @@ from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, simil
 
 TOP_PASSAGES = 3  # passages kept per decision for `explain`
 OPINION = "opinion piece"
+
+
+class FeedbackHook(Protocol):
+    """What the matcher asks the team's judgements (feedback/examples.py)."""
+
+    def adjust(
+        self, watch: PreparedWatch, encoding: ArticleEncoding, match: WatchMatch
+    ) -> WatchMatch: ...
 
 
 @dataclass
@@ -126,8 +139,10 @@ class Matcher:
         gazetteer: Gazetteer,
         detectors: EventDetectors | None = None,
         similarity_floor: float | None = None,
+        feedback: FeedbackHook | None = None,
     ) -> None:
         self.watches = list(watches)
+        self.feedback = feedback  # judged examples; swapped whole when judgements change
         self.encoder = encoder
         self.gazetteer = gazetteer
         self.detectors = detectors  # loaded in prepare() when a watch may be bound
@@ -297,7 +312,11 @@ class Matcher:
         if self._all_references is None:
             return []
         table = similarities(self._all_references, encoding.vectors, encoding.tokens)
-        return [self._decide(w, encoding, table) for w in self.prepared]
+        decided = [(w, self._decide(w, encoding, table)) for w in self.prepared]
+        feedback = self.feedback  # one snapshot for the whole article
+        if feedback is None:
+            return [match for _, match in decided]
+        return [feedback.adjust(w, encoding, match) for w, match in decided]
 
     def score(self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray) -> Scored:
         """Similarity of every passage, the blended score, and any exclusion of the lead.

@@ -1,4 +1,5 @@
-"""`server.listen`: /healthz (health.py), /metrics (Prometheus, metrics.py) and, unless
+"""`server.listen`: /healthz (health.py), /metrics (Prometheus, metrics.py),
+/slack/actions (the clicks of Slack's feedback buttons, feedback/slack.py) and, unless
 `server.dashboard` is false, the dashboard (wirewatch.dashboard).
 
 `/metrics` brings the gauges that are computed rather than counted (outbox depth, 304
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from wirewatch.feedback.slack import ACTIONS_PATH, actions_route
 from wirewatch.service.health import health, last_poll_age, store_reachable
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ def build_app(service: Service) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    # Slack's feedback buttons in request-URL mode (feedback/slack.py)
+    app.router.add_post(ACTIONS_PATH, actions_route(lambda: service.slack_verifiers))
     if service.config.server is not None and service.config.server.dashboard:
         from wirewatch.dashboard import setup_dashboard
 

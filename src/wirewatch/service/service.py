@@ -20,6 +20,8 @@ from wirewatch import defaults
 from wirewatch.config.schema import Config
 from wirewatch.delivery.digest import DigestScheduler, DigestSender
 from wirewatch.delivery.worker import DeliveryWorker
+from wirewatch.feedback import Feedback, FeedbackLearner
+from wirewatch.feedback.slack import SocketModeListener, Verifiers, start_slack_feedback
 from wirewatch.models import Article
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
@@ -76,6 +78,8 @@ class Service:
         self._lag_probe: asyncio.Task | None = None
         self._retired: list[Notifier] = []  # replaced by a reload, closed a little later
         self._closers: set[asyncio.Task] = set()
+        self.slack_verifiers: Verifiers = []  # /slack/actions: who may click the buttons
+        self._socket_mode: list[SocketModeListener] = []
         register_secrets(config)
 
     @property
@@ -119,8 +123,18 @@ class Service:
             )
         await self.prepare()
         self.pipeline = Pipeline(self.store, self.matcher, self.config.watches)
+        self.feedback = Feedback(
+            self.store,
+            FeedbackLearner(self.store),
+            lambda: self.matcher,
+            lambda: [w.name for w in self.config.watches],
+        )
+        await self.feedback.learner.refresh(self.matcher)  # judgements made before this start
         self.notifiers = self._notifiers_override or build_notifiers(self.config)
         self.delivery = DeliveryWorker(self.store, self.notifiers, on_attempt=self._count_delivery)
+        self._socket_mode, self.slack_verifiers = await start_slack_feedback(
+            self.config.notifiers, self.notifiers, self.feedback
+        )
         self.digests = DigestSender(self.store, build_digests(self.config))
         self.digest_scheduler = DigestScheduler(self.digests, digest_configs(self.config))
         self.fetcher = Fetcher(self.config.crawler)
@@ -216,6 +230,7 @@ class Service:
         self.digest_scheduler.start()
         self.scheduler_running = True
         self._tasks.append(asyncio.create_task(self.delivery.run(self.stopping)))
+        self._tasks.append(asyncio.create_task(self.feedback.watch(self.stopping)))
         log.info(
             "wirewatch running: %d outlets, %d watches, %d notifiers",
             len(self._outlets()),
@@ -267,7 +282,10 @@ class Service:
                 matcher = Matcher(new.watches, self.matcher.encoder, self.matcher.gazetteer)
                 await asyncio.to_thread(matcher.prepare)  # the shared model is idle meanwhile
             if matcher is not None:
-                if model_changed:
+                matcher.feedback = self.matcher.feedback  # the team's judgements carry over
+                if model_changed:  # their vectors come from the old model: encode them again
+                    self.feedback.learner.forget()
+                    await self.feedback.learner.refresh(matcher)
                     self.matcher.close()
                 self.matcher = matcher
                 self.pipeline = Pipeline(self.store, matcher, new.watches)
@@ -325,6 +343,8 @@ class Service:
             await task
         if hasattr(self, "delivery"):
             self._report_left(await self._flush_due(grace_s), grace_s)
+        for listener in self._socket_mode:
+            await listener.close()
         await self._close_notifiers()
         if self._server is not None:
             await self._server.cleanup()

@@ -6,6 +6,7 @@
     store.outbox     queued alerts, receivers' story ids     (store/outbox.py)
     store.silences   silences as stored                      (store/silences.py)
     store.decisions  the decisions log                       (store/decisions.py)
+    store.feedback   the team's judgements of articles       (store/feedback.py)
 
 `with store.transaction():` makes the writes of several repositories one commit.
 """
@@ -18,11 +19,12 @@ from wirewatch.store.articles import ArticleRepository
 from wirewatch.store.crawl import CrawlRepository
 from wirewatch.store.db import Database
 from wirewatch.store.decisions import DecisionRepository
+from wirewatch.store.feedback import FeedbackRepository, Judgement
 from wirewatch.store.outbox import OutboxRepository, OutboxRow
 from wirewatch.store.silences import Silence, SilenceRepository
 from wirewatch.store.stories import OpenStory, StoryRepository
 
-__all__ = ["OpenStory", "OutboxRow", "Silence", "Store"]
+__all__ = ["Judgement", "OpenStory", "OutboxRow", "Silence", "Store"]
 
 
 class Store(Database):
@@ -34,3 +36,4 @@ class Store(Database):
         self.outbox = OutboxRepository(self)
         self.silences = SilenceRepository(self)
         self.decisions = DecisionRepository(self)
+        self.feedback = FeedbackRepository(self)

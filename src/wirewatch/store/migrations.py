@@ -116,4 +116,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE fetch_state ADD COLUMN last_limit_at TEXT;
     ALTER TABLE fetch_state ADD COLUMN entries_waiting INTEGER NOT NULL DEFAULT 0
     """,
+    # 8: feedback (issue 18): the team's judgements of articles for a watch; an undo keeps
+    # the row (undone_at), so the history stays
+    """
+    CREATE TABLE judgements (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL, who TEXT NOT NULL, source TEXT NOT NULL,
+        watch TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT, story_id TEXT,
+        relevant INTEGER NOT NULL, note TEXT,
+        undone_at TEXT, undone_by TEXT
+    );
+    CREATE INDEX judgements_by_watch ON judgements (watch, undone_at)
+    """,
 ]

@@ -1,0 +1,194 @@
+"""Does the watch learn from the team? F1 after an analyst's judgements vs the day-one watch.
+
+    python -m benchmarks.feedback_replay --part test            # the figures that count
+    python -m benchmarks.feedback_replay --part train --sweep   # choose the parameters here
+
+The part's items are replayed in published order against each day-one watch of
+benchmarks/watches.dayone.yaml. During the first ``JUDGED_SHARE`` of the stream an analyst
+judges every alert (relevant or not, by the corpus labels) and every relevant article the
+watch missed; each judgement is applied right after its article, through the product's own
+hook (feedback/examples.py, what `Matcher.match` consults). F1 is counted on the rest of the
+stream, with and without the judgements. Matching is the product's (`Matcher.match_articles`,
+every gate); the articles are encoded once and the hook (the one `Matcher.match` consults in
+`backtest --feedback` and the service) applied per article, so the stream is not encoded
+again after every judgement. Figures: docs/feedback.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.corpus_eval import DEFAULT_LABELS, Counts, load_part, load_watches, to_article
+from wirewatch import defaults
+from wirewatch.backtest import LabelSpec, parse_label_spec, parse_published
+from wirewatch.feedback.examples import Example, FeedbackExamples
+from wirewatch.models import ArticleEncoding, WatchMatch
+from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHES = ROOT / "benchmarks" / "watches.dayone.yaml"
+JUDGED_SHARE = 0.30
+RELEVANT = [0.85, 0.90, 0.95, 0.98]
+NOT_RELEVANT = [0.70, 0.80, 0.90]
+MARGINS = [0.02, 0.05, 0.10]
+
+
+@dataclass
+class Replay:
+    watch: str
+    before: Counts  # the day-one watch on the evaluated 70 %
+    after: Counts  # ... with the analyst's judgements of the first 30 %
+    judgements: int
+
+
+@dataclass(frozen=True)
+class Params:
+    """FeedbackExamples' parameters (defaults.FEEDBACK_*)."""
+
+    relevant_similarity: float = defaults.FEEDBACK_RELEVANT_SIMILARITY
+    not_relevant_similarity: float = defaults.FEEDBACK_NOT_RELEVANT_SIMILARITY
+    margin: float = defaults.FEEDBACK_NEIGHBOUR_MARGIN
+
+    def __str__(self) -> str:
+        return (
+            f"relevant {self.relevant_similarity:.2f}, not relevant "
+            f"{self.not_relevant_similarity:.2f}, margin {self.margin:.2f}"
+        )
+
+
+NO_FEEDBACK = Params(2.0, 2.0, 0.0)  # no neighbour is ever that close
+
+
+def replay_watch(
+    prepared: Any,
+    spec: LabelSpec,
+    items: Sequence[dict[str, Any]],
+    encodings: Sequence[ArticleEncoding],
+    decisions: Sequence[WatchMatch],
+    params: Params,
+) -> Replay:
+    cut = int(len(items) * JUDGED_SHARE)
+    examples: list[Example] = []
+    options = vars(params)
+    hook = FeedbackExamples(**options)
+    before, after = Counts(), Counts()
+    for index, (item, encoding, match) in enumerate(zip(items, encodings, decisions, strict=True)):
+        decided = hook.adjust(prepared, encoding, match)
+        relevant = spec.expects(item)
+        if index >= cut:
+            before.add(match.matched, relevant)
+            after.add(decided.matched, relevant)
+        elif decided.matched or relevant:  # the analyst judges every alert and every miss
+            vector = np.asarray(encoding.vectors[0], dtype=np.float32)
+            examples.append(Example(str(item["id"]), relevant, len(examples) + 1, vector))
+            hook = FeedbackExamples({prepared.name: examples}, **options)
+    return Replay(prepared.name, before, after, len(examples))
+
+
+def run_all(
+    matcher: Matcher,
+    specs: dict[str, LabelSpec],
+    items: Sequence[dict[str, Any]],
+    results: Sequence[tuple[ArticleEncoding, list[WatchMatch]]],
+    params: Params,
+) -> list[Replay]:
+    encodings = [encoding for encoding, _ in results]
+    replays = []
+    for prepared in matcher.prepared:
+        decisions = [next(m for m in matches if m.watch == prepared.name) for _, matches in results]
+        spec = specs[prepared.name]
+        replays.append(replay_watch(prepared, spec, items, encodings, decisions, params))
+    return replays
+
+
+def report(replays: Sequence[Replay], params: Params) -> None:
+    print(f"similarity needed: {params}; judged: the first {JUDGED_SHARE:.0%} of each stream\n")
+    print(f"{'watch':32} {'judged':>6}  day-one P R F1 tp/fp/fn     with feedback")
+    for r in replays:
+        gain = 100 * (r.after.f1 - r.before.f1)
+        print(f"{r.watch:32} {r.judgements:6}  {r.before.row()}  {r.after.row()}  {gain:+.1f}")
+    before = sum(r.before.f1 for r in replays) / len(replays)
+    after = sum(r.after.f1 for r in replays) / len(replays)
+    gain = 100 * (after - before)
+    print(f"{'macro F1':32} {'':6}  {before:17.3f}{'':13}{after:17.3f}{'':13}  {gain:+.1f}")
+
+
+def sweep(matcher, specs, items, results) -> None:
+    print("sweep (F1 per watch on the evaluated part of the stream, macro mean):")
+    f1s = [r.before.f1 for r in run_all(matcher, specs, items, results, NO_FEEDBACK)]
+    print(
+        f"  day-one watches: {'  '.join(f'{f:.2f}' for f in f1s)}   mean {sum(f1s) / len(f1s):.3f}"
+    )
+    best: tuple[float, Params] = (0.0, NO_FEEDBACK)
+    for relevant, not_relevant, margin in itertools.product(RELEVANT, NOT_RELEVANT, MARGINS):
+        params = Params(relevant, not_relevant, margin)
+        f1s = [r.after.f1 for r in run_all(matcher, specs, items, results, params)]
+        mean = sum(f1s) / len(f1s)
+        best = max(best, (mean, params), key=lambda b: b[0])
+        print(f"  {params}: {'  '.join(f'{f:.2f}' for f in f1s)}   mean {mean:.3f}")
+    print(f"best: {best[1]} (macro F1 {best[0]:.3f})")
+
+
+def decide(
+    matcher: Matcher, items: Sequence[dict[str, Any]], cache: Path | None
+) -> list[tuple[ArticleEncoding, list[WatchMatch]]]:
+    """The day-one decisions (encodings included), from the cache when it has them."""
+    if cache is not None and cache.exists():
+        matcher.prepare()
+        return pickle.loads(cache.read_bytes())
+    results = asyncio.run(matcher.match_articles([to_article(i) for i in items]))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(results))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["train", "test"], default="test")
+    parser.add_argument("--config", type=Path, default=WATCHES)
+    parser.add_argument("--sweep", action="store_true", help="parameter sweep (train only)")
+    parser.add_argument("--relevant-similarity", type=float, default=Params.relevant_similarity)
+    parser.add_argument(
+        "--not-relevant-similarity", type=float, default=Params.not_relevant_similarity
+    )
+    parser.add_argument("--margin", type=float, default=Params.margin)
+    parser.add_argument("--cache", type=Path, help="keep the day-one decisions in this folder")
+    args = parser.parse_args(argv)
+    if args.sweep and args.part == "test":
+        parser.error("no sweep on the frozen test part: use --part train")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    items = sorted(load_part(args.part), key=lambda i: parse_published(str(i["published"])))
+    watches = load_watches(args.config)
+    gazetteer = Gazetteer.load()
+    specs = {
+        w.name: parse_label_spec(f"{w.name}={DEFAULT_LABELS[w.name]}", gazetteer) for w in watches
+    }
+    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), gazetteer)
+    try:
+        results = decide(matcher, items, args.cache and args.cache / f"{args.part}.pickle")
+    finally:
+        matcher.close()
+    print(f"{len(items)} items of the {args.part} part, in published order\n")
+    if args.sweep:
+        sweep(matcher, specs, items, results)
+    else:
+        params = Params(args.relevant_similarity, args.not_relevant_similarity, args.margin)
+        report(run_all(matcher, specs, items, results, params), params)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
