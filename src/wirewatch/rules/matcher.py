@@ -17,7 +17,11 @@ from its type's definition, the similarity score must also reach the watch's thr
 with the same opinion, exclusion and region gates. The detectors read the lead; when the
 similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
 they read that sentence too (a second event stated once). A bound watch with ``examples``
-also matches when the similarity path above does (examples may only add).
+also matches when the similarity path above does (examples may only add). When every watch
+is decided by its detector alone, the English model reads only each article's lead, headline
+and the sentences begun within its first ``LEAD_ENCODER_WORDS`` words
+(``Matcher.reads_sentences``): what exclusions, the second-event sentence and ``explain`` use
+there; the multilingual detectors read the same lead.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class Matcher:
         gazetteer: Gazetteer,
         detectors: EventDetectors | None = None,
         similarity_floor: float | None = None,
+        every_sentence: bool | None = None,
     ) -> None:
         self.watches = list(watches)
         self.encoder = encoder
@@ -133,6 +138,7 @@ class Matcher:
         self.detectors = detectors  # loaded in prepare() when a watch may be bound
         # a specific bound watch's similarity floor: its own threshold unless set (benchmarks)
         self.similarity_floor = similarity_floor
+        self.every_sentence = every_sentence  # None: as the watches need (``reads_sentences``)
         self._sentences: dict[str, dict[str, float]] = {}  # sentence -> detectors' reading
         self.prepared: list[PreparedWatch] = []
         self._all_references: ReferenceSet | None = None  # every watch's, for one comparison
@@ -203,6 +209,20 @@ class Matcher:
         """Whether any watch is bound to a detector (then every article is read by it)."""
         return self.detectors is not None and any(p.event for p in self.prepared)
 
+    @property
+    def reads_sentences(self) -> bool:
+        """Whether the English model reads every sentence of an article, or only its lead,
+        headline and the sentences the detectors read (``lead_passages``): every sentence
+        when some watch decides by similarity (unbound, specific, or with examples). When
+        every watch is decided by its detector, which reads the lead in every language, the
+        further sentences would only serve a second event stated once deep in the text, at
+        about four times the English model's time per article."""
+        if self.every_sentence is not None:  # benchmarks compare the two
+            return self.every_sentence
+        return not self.reads_events or any(
+            p.event is None or p.specific or p.has_examples for p in self.prepared
+        )
+
     def _reference_set(self, texts: list[str]) -> ReferenceSet:
         encoded = self.encoder.encode_with_tokens(texts, token_strings=True)
         return ReferenceSet.from_encoded(texts, encoded)
@@ -249,6 +269,9 @@ class Matcher:
         if not self._ready:
             await asyncio.to_thread(self.prepare)
         analysed = await asyncio.to_thread(lambda: [self.analyse(a) for a in articles])
+        openings = [content_stems(p[n] if len(p) > n else "") for p, n, _ in analysed]
+        if not self.reads_sentences:  # the English model reads only what decisions use
+            analysed = [(lead_passages(p, n), n, places) for p, n, places in analysed]
         texts = [p for passages, _, _ in analysed for p in passages]
         events: list[dict[str, float] | None] = [None] * len(articles)
         if self.reads_events:  # the two models side by side, each in its own worker thread
@@ -259,8 +282,8 @@ class Matcher:
         else:
             encoded = await self._encode(texts)
         encodings, start = [], 0
-        for article, (passages, leads, places), event_probabilities in zip(
-            articles, analysed, events, strict=True
+        for article, (passages, leads, places), opening, event_probabilities in zip(
+            articles, analysed, openings, events, strict=True
         ):
             end = start + len(passages)
             encodings.append(
@@ -271,7 +294,7 @@ class Matcher:
                     leads,
                     tokens=encoded.tokens[start:end],  # type: ignore[union-attr]
                     headline_clauses=clause_stems(article.title),
-                    opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
+                    opening_stems=opening,
                     opinion=is_opinion(article.title, article.url),
                     events=event_probabilities,
                 )
@@ -451,7 +474,7 @@ class Matcher:
         if sentence not in self._sentences:
             if len(self._sentences) > 1000:
                 self._sentences.clear()
-            self._sentences[sentence] = self.detectors.read([(sentence, sentence)])[0]  # type: ignore[union-attr]
+            self._sentences[sentence] = self.detectors.read([(sentence, [sentence])])[0]  # type: ignore[union-attr]
         return self._sentences[sentence]
 
     def similarity_scores(self, encoding: ArticleEncoding) -> dict[str, float]:
@@ -460,6 +483,20 @@ class Matcher:
             return {}
         table = similarities(self._all_references, encoding.vectors, encoding.tokens)
         return {w.name: self.score(w, encoding, table).score for w in self.prepared}
+
+
+def lead_passages(
+    passages: list[str], leads: int, words: int = defaults.LEAD_ENCODER_WORDS
+) -> list[str]:
+    """The lead passages and the text's sentences that begin within its first ``words`` words:
+    those the detectors read too, so a second event stated there is still read alone."""
+    kept, seen = passages[:leads], 0
+    for sentence in passages[leads:]:
+        if seen >= words:
+            break
+        kept.append(sentence)
+        seen += len(sentence.split())
+    return kept
 
 
 def topical_stems(
