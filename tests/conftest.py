@@ -6,5 +6,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from tests.fixtures.outlets import *  # noqa: F403
+from tests.fixtures.postgres import *  # noqa: F403
 from tests.fixtures.slack_api import *  # noqa: F403
 from tests.fixtures.smtp import *  # noqa: F403

@@ -17,6 +17,9 @@ SERVER_LISTEN = "127.0.0.1:9464"  # server.listen when the `server:` section is 
 
 # store
 STORAGE_URL = "sqlite:///wirewatch.db"
+# several instances on one PostgreSQL database (store/leases.py, delivery/worker.py)
+OUTLET_LEASE_INTERVALS = 1.5  # a poll leases its outlet this many intervals; the holder renews
+OUTBOX_CLAIM_S = 60.0  # an alert being sent stays its instance's this long if that one dies
 
 # monitor: outlets and their polls
 POLL_INTERVAL_S = 5 * MINUTE

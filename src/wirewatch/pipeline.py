@@ -86,7 +86,11 @@ class Pipeline:
         decided = await self.matcher.match_articles(fresh) if fresh else []
         outcomes = []
         with self.store.transaction():
+            if self.store.shared:  # several instances: one story assignment at a time
+                self.stories.serialize(m.watch for _, ms in decided for m in ms if m.matched)
             for article, (encoding, matches) in zip(fresh, decided, strict=True):
+                if self.store.shared and self.store.articles.has(article.id):
+                    continue  # another instance stored it while this one matched it
                 outcomes.append(self._record(article, encoding, matches))
             for article in articles:
                 if article.entry_key:

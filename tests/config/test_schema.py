@@ -80,9 +80,19 @@ def test_sqlite_path(url, path):
     assert StorageConfig(url=url).sqlite_path == path
 
 
-def test_storage_rejects_other_databases_and_stays_assignable():
-    with pytest.raises(ValidationError, match="only SQLite"):
-        StorageConfig(url="postgresql://db/wirewatch")
+def test_storage_takes_postgresql_urls_and_rejects_other_databases():
+    storage = StorageConfig(url="postgresql://ww:secret@db.internal:5433/wirewatch")
+    assert (storage.engine, storage.sqlite_path) == ("postgresql", None)
+    assert storage.target == "postgresql://ww:secret@db.internal:5433/wirewatch"
+    with pytest.raises(ValidationError, match=r"use sqlite:///.*postgresql://USER") as caught:
+        StorageConfig(url="mysql://ww:secret@db/wirewatch")
+    message = caught.value.errors()[0]["msg"]  # what `check` prints
+    assert "mysql://ww:***@db/wirewatch" in message and "secret" not in message
+    with pytest.raises(ValidationError, match="needs a host and a database"):
+        StorageConfig(url="postgresql://db.internal")
+
+
+def test_storage_stays_assignable():
     storage = StorageConfig()
     storage.url = "sqlite:////tmp/demo.db"
     assert storage.sqlite_path == "/tmp/demo.db"

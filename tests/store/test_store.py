@@ -32,19 +32,19 @@ def source(article_id: str, minutes: int = 0, score: float = 0.7) -> Source:
     )
 
 
-def test_new_database_is_at_latest_schema_version(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_new_database_is_at_latest_schema_version(target):
+    store = Store(target)
     assert store.schema_version == len(MIGRATIONS)
     assert store.integrity_ok()
 
 
-def test_fetch_state_and_seen_entries_survive_reopen(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_fetch_state_and_seen_entries_survive_reopen(target):
+    store = Store(target)
     store.crawl.save_fetch_state(FetchState("dawn", etag='"abc"', polls=3, first_polled=T0))
     store.crawl.mark_seen("dawn", ["k1", "k2"])
     store.close()
 
-    store = Store(tmp_path / "w.db")
+    store = Store(target)
     state = store.crawl.get_fetch_state("dawn")
     assert (state.etag, state.polls, state.first_polled) == ('"abc"', 3, T0)
     assert store.crawl.unseen_keys("dawn", ["k1", "k2", "k3"]) == {"k3"}
@@ -52,8 +52,8 @@ def test_fetch_state_and_seen_entries_survive_reopen(tmp_path):
     assert store.crawl.get_fetch_state("never-polled") is None
 
 
-def test_failed_transaction_leaves_nothing_behind(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_failed_transaction_leaves_nothing_behind(target):
+    store = Store(target)
     article = Article("a-1", "dawn", "Title", "Body", T0)
     with pytest.raises(RuntimeError), store.transaction():
         store.articles.add(article, "hash")
@@ -63,8 +63,8 @@ def test_failed_transaction_leaves_nothing_behind(tmp_path):
     assert store.crawl.unseen_keys("dawn", ["k1"]) == {"k1"}
 
 
-def test_duplicate_found_by_url_or_text(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_duplicate_found_by_url_or_text(target):
+    store = Store(target)
     store.articles.add(Article("a-1", "dawn", "T", "B", T0, url="https://x.test/1"), "h1")
     same_url = Article("a-2", "geo", "T2", "B2", T0, url="https://x.test/1")
     same_text = Article("a-3", "geo", "T3", "B3", T0, url="https://y.test/3")
@@ -74,8 +74,8 @@ def test_duplicate_found_by_url_or_text(tmp_path):
     assert store.articles.find_duplicate(other, "h4") is None
 
 
-def test_story_folds_in_sources_places_and_time(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_story_folds_in_sources_places_and_time(target):
+    store = Store(target)
     sid = store.stories.create(
         watch="w",
         title="First",
@@ -114,8 +114,8 @@ def test_story_folds_in_sources_places_and_time(tmp_path):
     assert store.stories.open("w", since=T0 + timedelta(hours=2)) == []
 
 
-def test_outbox_keeps_order_and_state_across_reopen(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_outbox_keeps_order_and_state_across_reopen(target):
+    store = Store(target)
     sid = store.stories.create(
         watch="w", title="t", seen=T0, regions=[], places=[], score=0.5, centroid=unit(1, 0)
     )
@@ -133,7 +133,7 @@ def test_outbox_keeps_order_and_state_across_reopen(tmp_path):
     )
     store.close()
 
-    store = Store(tmp_path / "w.db")
+    store = Store(target)
     assert [r.delivery_id for r in store.outbox.pending("slack")] == ["d-2"]
     assert store.outbox.story_ref(sid, "slack") == "1700000000.000100"
     assert [r.status for r in store.outbox.rows()] == ["delivered", "pending"]

@@ -45,7 +45,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     path = config_path_from(args.config).resolve()
-    lock = pid_path(config.storage.sqlite_path)
+    # one `run` per SQLite file; on PostgreSQL several share the work (no pid file)
+    database = config.storage.sqlite_path
+    lock = pid_path(database) if database else None
     pidfile = PidFile(lock) if lock else None
     try:
         if pidfile and not args.wait:
@@ -67,14 +69,19 @@ def cmd_reload(args: argparse.Namespace) -> int:
     if config is None:
         print("wirewatch reload: not sent; the running service keeps its config", file=sys.stderr)
         return 1
-    lock = pid_path(config.storage.sqlite_path)
+    database = config.storage.sqlite_path
+    lock = pid_path(database) if database else None
     try:
         service = running_service(lock) if lock else None
     except OSError as exc:  # UnsafePidFile: a symbolic link at the pid file's path
         print(f"wirewatch reload: {exc}", file=sys.stderr)
         return 1
     if service is None:
-        where = lock or "an in-memory database (send SIGHUP to the process yourself)"
+        where = lock or (
+            "PostgreSQL: no pid file; send SIGHUP to each instance yourself"
+            if database is None
+            else "an in-memory database (send SIGHUP to the process yourself)"
+        )
         print(f"wirewatch reload: no running service found ({where})", file=sys.stderr)
         return 1
     os.kill(service.pid, signal.SIGHUP)

@@ -14,6 +14,7 @@ models in `notifiers.py`.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -57,31 +58,76 @@ __all__ = [
 ]
 
 SQLITE_PREFIX = "sqlite:///"
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+STORAGE_URL_FORMS = (
+    "sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory: or "
+    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+)
 
 
 # ---- sections --------------------------------------------------------------------------------
 class StorageConfig(Section):
+    """Where the store lives: a SQLite file (one instance) or a PostgreSQL database (one or
+    several instances sharing the work)."""
+
     url: str = defaults.STORAGE_URL
+    # several instances on one PostgreSQL database: this one's name (default: host-pid) and
+    # how long an alert it began to send stays its own if it dies meanwhile
+    instance: Name | None = None
+    claim_timeout: Annotated[Duration, at_least(1)] = defaults.OUTBOX_CLAIM_S
 
     @field_validator("url")
     @classmethod
-    def _sqlite_only(cls, value: str) -> str:
-        sqlite_file(value)
+    def _known_engine(cls, value: str) -> str:
+        if not is_postgresql(value):
+            sqlite_file(value)
         return value
 
     @property
-    def sqlite_path(self) -> str:
-        """The SQLite file (`sqlite:///rel.db` → `rel.db`, `sqlite:////abs.db` → `/abs.db`)."""
-        return sqlite_file(self.url)
+    def engine(self) -> str:
+        return "postgresql" if is_postgresql(self.url) else "sqlite"
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file (`sqlite:///rel.db` → `rel.db`, `sqlite:////abs.db` → `/abs.db`);
+        None for PostgreSQL."""
+        return None if is_postgresql(self.url) else sqlite_file(self.url)
+
+    @property
+    def target(self) -> str:
+        """What `Store` opens: the SQLite path or the PostgreSQL URL."""
+        return self.url if is_postgresql(self.url) else sqlite_file(self.url)
+
+
+def is_postgresql(url: str) -> bool:
+    """A `postgresql://` URL with a host and a database (a ValueError when it lacks one)."""
+    parts = urlsplit(url)
+    if parts.scheme not in POSTGRESQL_SCHEMES:
+        return False
+    try:
+        parts.port  # noqa: B018 (a bad port raises)
+    except ValueError as exc:
+        raise ValueError(f"unsupported storage URL: {exc}") from None
+    if not parts.hostname or not parts.path.strip("/"):
+        raise ValueError(
+            "a PostgreSQL storage URL needs a host and a database: "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    return True
 
 
 def sqlite_file(url: str) -> str:
     if not url.startswith(SQLITE_PREFIX) or len(url) == len(SQLITE_PREFIX):
-        raise ValueError(
-            f"unsupported storage URL {url!r}: only SQLite is supported, as sqlite:///relative.db, "
-            "sqlite:////absolute/path.db or sqlite:///:memory:"
-        )
+        shown = redact_password(url)
+        raise ValueError(f"unsupported storage URL {shown!r}: use {STORAGE_URL_FORMS}")
     return url[len(SQLITE_PREFIX) :]
+
+
+def redact_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 class ModelConfig(Section):

@@ -10,6 +10,10 @@ a digest held up by an SMTP outage goes out within DELIVERY_RETRY_MAX_S of its e
 rows that keep failing for the notifier's `dead_after` are dead-lettered, never
 dropped.
 
+Several instances on one database each schedule every digest; `claim` lets one of them
+send each scheduled digest (`LeaseRepository.claim_digest`, keyed by the minute it was
+due: cron's resolution), and its retries stay with it.
+
 Rows taken for a digest are first made due (`claim`), so that an article arriving
 while the message is being sent cannot join a row that is about to be marked
 delivered: it opens a new row, for the next digest.
@@ -172,9 +176,17 @@ class DigestSender:
 class DigestScheduler:
     """One cron job per email digest; a failed send is retried after its backoff."""
 
-    def __init__(self, sender: DigestSender, configs: list[Any]) -> None:
+    def __init__(
+        self,
+        sender: DigestSender,
+        configs: list[Any],
+        *,
+        claim: Callable[[str, datetime], bool] | None = None,
+    ) -> None:
+        """`claim(name, due)`: True when this instance sends digest `name` due at `due`."""
         self.sender = sender
         self.configs = configs
+        self.claim = claim
         self.scheduler = AsyncIOScheduler()
         self.reports: list[DigestReport] = []
 
@@ -182,7 +194,7 @@ class DigestScheduler:
         for config in self.configs:
             trigger = CronTrigger.from_crontab(config.schedule, timezone=config.timezone)
             self.scheduler.add_job(
-                self._run,
+                self._scheduled,
                 trigger,
                 args=[config.name],
                 id=config.name,
@@ -191,6 +203,14 @@ class DigestScheduler:
                 max_instances=1,
             )
         self.scheduler.start()
+
+    async def _scheduled(self, name: str) -> None:
+        """The cron job: send the digest, unless another instance has this one."""
+        due = utcnow().replace(second=0, microsecond=0)
+        if self.claim is not None and not self.claim(name, due):
+            log.info("digest %s due %s: sent by another instance", name, due.isoformat())
+            return
+        await self._run(name)
 
     async def _run(self, name: str) -> None:
         try:

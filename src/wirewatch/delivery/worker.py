@@ -6,6 +6,13 @@ fails, the rest of that notifier's queue waits (an update must never overtake th
 new-story message it threads under). Notifiers are served side by side: a slow or
 failing one holds up no other.
 
+Several instances on one database (`claims` set) share the outbox row by row: each alert
+is claimed (`OutboxRepository.claim_row`, `FOR UPDATE SKIP LOCKED`) by the instance about to
+send it, and released by the mark that records the attempt; an alert another instance holds
+is skipped, and one held by an instance that died is taken once its claim runs out (then,
+like any interrupted send, it is first looked up at the receiver). Slack thread references
+are in the database, so any instance continues any story's thread.
+
 When to retry and when to give up is delivery/retry.py's.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -33,6 +41,14 @@ log = logging.getLogger(__name__)
 Outcome = Literal["delivered", "dead", "failed", "waiting", "silenced"]
 
 
+@dataclass(frozen=True)
+class Claims:
+    """This instance's name and how long an alert it claims stays its own."""
+
+    holder: str
+    claim_s: float = defaults.OUTBOX_CLAIM_S
+
+
 class _Notifier(Protocol):  # the part of notifiers.base.Notifier this module relies on
     name: str
     dead_after_s: float | None
@@ -49,6 +65,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         dead_after_s: float = defaults.DELIVERY_DEAD_AFTER_S,
         on_attempt: Callable[[str, Outcome], None] | None = None,
+        claims: Claims | None = None,
     ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
@@ -56,6 +73,7 @@ class DeliveryWorker:
         self.dead_after_s = dead_after_s
         self.on_attempt = on_attempt or (lambda notifier, outcome: None)
         self.last_errors: dict[str, str] = {}
+        self.claims = claims
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -87,13 +105,36 @@ class DeliveryWorker:
                 if row.attempts:  # backing off after a failure: keep the order, wait
                     break
                 continue  # in its grouping wait: later alerts may go first
-            outcome = await self._deliver(notifier, row)
+            claimed = self._claim(row)
+            if claimed is None:  # another instance sends it, or has sent it
+                continue
+            if claimed.next_attempt_at > self.clock():  # another instance failed it meanwhile
+                self._release(claimed)
+                break
+            outcome = await self._deliver(notifier, claimed)
+            if outcome == "waiting":
+                self._release(claimed)
             if outcome != "waiting":
                 self.on_attempt(name, outcome)
             if outcome == "failed":  # the receiver is failing: the rest waits behind it
                 break
             delivered += outcome == "delivered"
         return delivered
+
+    def _claim(self, row: OutboxRow) -> OutboxRow | None:
+        """The row to send, claimed for this instance (as it is now), or None when another
+        instance holds it; the row as read when only this instance uses the database."""
+        if self.claims is None:
+            return row
+        now = self.clock()
+        until = now + timedelta(seconds=self.claims.claim_s)
+        return self.store.outbox.claim_row(
+            row.delivery_id, self.claims.holder, until=until, now=now
+        )
+
+    def _release(self, row: OutboxRow) -> None:
+        if self.claims is not None:
+            self.store.outbox.release(row.delivery_id, self.claims.holder)
 
     def pending(self) -> int:
         return sum(1 for row in self.store.outbox.pending() if row.notifier in self.notifiers)

@@ -1,12 +1,11 @@
 """One poll of one outlet: feed -> new entries -> article pages -> `Article` records.
 
-The poller never marks returned articles as seen: the caller does, once it has
-stored them, so a crash between poll and store loses nothing. For the same reason
-the ETag/Last-Modified of a feed version that yielded articles are held back
-("pending") and only used once the caller has stored every one of them: the next
-poll checks that (one small query), and sends them only then. A poll whose
-articles were not stored asks for the feed unconditionally, so they come back
-instead of hiding behind a 304.
+The poller never marks returned articles as seen: the caller does, once it has stored
+them, so a crash between poll and store loses nothing. For the same reason the
+ETag/Last-Modified of a feed version that yielded articles are held back ("pending") and
+only used once the caller has stored every one of them: the next poll checks that (one
+small query), and sends them only then. A poll whose articles were not stored asks for
+the feed unconditionally, so they come back instead of hiding behind a 304.
 
 What costs nothing when nothing changed:
 - a 304 is not parsed, and neither is a 200 whose body is byte-for-byte the one
@@ -14,13 +13,12 @@ What costs nothing when nothing changed:
 - a changed feed is parsed once, and only its item elements not read before (the
   fast path remembers a digest of each item's bytes whose entry is settled); their
   keys are checked against the store and only the new entries are built;
-- fetch state lives in memory and is written to the store in batches
-  (`FETCH_STATE_FLUSH_S`, `flush()`; the scheduler flushes when it stops); of an
-  outlet whose polls since the last batch were all 304s, only the poll counts.
+- fetch state lives in memory and is written to the store in batches (`FETCH_STATE_FLUSH_S`,
+  `flush()`; the scheduler flushes when it stops); of an outlet whose polls since the last
+  batch were all 304s, only the poll counts.
 
-New outlets: on the first poll, entries older than the outlet's `backfill`, and
-entries with no date at all (their age is unknown), are recorded as seen and not
-returned, so that adding an outlet does not alert on its backlog.
+New outlets: on the first poll, entries older than the outlet's `backfill` or with no date
+(age unknown) are recorded as seen and not returned: a new outlet's backlog is no alert.
 
 Limits (`monitor/limits.py`): a poll takes at most `FEED_MAX_NEW_ENTRIES` new entries,
 `PAGES_PER_HOST_PER_POLL` per host, newest first; the others stay unseen and the feed
@@ -172,9 +170,7 @@ class Poller:
         self._settled: dict[str, tuple[int, int]] = {}  # body digest read in full
         self._known: dict[str, KnownItems] = {}  # item chunks read and settled, per outlet
         self._backfilling: set[str] = set()  # new outlets whose backlog is not all read yet
-        # Polls in progress at once: fetching is bounded by the fetcher, but a feed fetched
-        # waits for its parse, and ten thousand outlets due at once must not mean ten
-        # thousand bodies in memory.
+        # polls at once (a fetched feed waits for its parse): not ten thousand bodies in memory
         concurrency = getattr(crawler_config, "concurrency", defaults.GLOBAL_CONCURRENCY)
         self.concurrency = max(1, concurrency)
         self._polls = asyncio.Semaphore(self.concurrency)
@@ -201,6 +197,10 @@ class Poller:
             state = self.state.get_fetch_state(outlet) or FetchState(outlet=outlet)
             self._states[outlet] = state
         return state
+
+    def forget(self, outlet: str) -> None:
+        """Read the outlet's fetch state from the store again (another instance polled it)."""
+        self._states.pop(outlet, None)
 
     def _changed(self, state: FetchState) -> None:
         """`state` must be written to the store in full at the next flush."""

@@ -15,6 +15,15 @@ the interval; `PollResult.min_interval_s`) gets its next run pushed out as well.
 The poller keeps fetch state in memory; the scheduler has it written to the store
 every `FETCH_STATE_FLUSH_S`, after `run_once` and when it shuts down.
 
+Several instances on one database (PostgreSQL) share the outlets through leases
+(`leases`, store/leases.py): every instance schedules every outlet, and each run first
+takes the outlet's lease; the instance holding it polls and renews it, the others skip
+the run and look again just after the lease would run out. So an outlet is polled by one
+instance at a time, never twice within its interval less its jitter, and a dead
+instance's outlets are taken over when their leases run out (`OUTLET_LEASE_INTERVALS`
+after their last poll). A holder that pushes its next poll out (backoff, a feed asking
+for less traffic) extends its lease as far, so no other instance polls sooner.
+
 APScheduler's asyncio executor cancels running jobs when it shuts down, so every
 poll runs in a task of our own and `shutdown()` waits for those to finish.
 """
@@ -27,7 +36,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -40,6 +49,24 @@ from wirewatch.util import doubling
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[PollResult], Awaitable[None]]
+
+
+class Lease(Protocol):
+    polls: bool  # this instance polls now
+    mine: bool  # this instance holds the lease (polled too recently to poll again now)
+    expires_at: datetime
+
+
+class Leases(Protocol):
+    def take(self, outlet: str, interval_s: float) -> Lease:
+        """The outlet's lease after trying to take it for a poll now."""
+        ...
+
+    def extend(self, outlet: str, next_poll_s: float) -> None:
+        """Hold the lease past a next poll pushed out `next_poll_s` from now."""
+        ...
+
+
 T = TypeVar("T")
 FLUSH_JOB = "wirewatch:save-fetch-state"  # not an outlet: outlet names cannot contain ":"
 
@@ -97,6 +124,7 @@ class CrawlScheduler:
         backoff_base_s: float = defaults.BACKOFF_BASE_S,
         backoff_max_s: float = defaults.BACKOFF_MAX_S,
         shutdown_timeout_s: float = defaults.CRAWL_SHUTDOWN_TIMEOUT_S,
+        leases: Leases | None = None,
     ) -> None:
         """`jitter_s`: +- seconds around each run; None: `POLL_JITTER_FRACTION` of the interval."""
         self.poller = poller
@@ -110,6 +138,8 @@ class CrawlScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
         self._stopping = False  # shutdown began: run_once's workers take no further outlet
+        self.leases = leases
+        self.held: set[str] = set()  # outlets whose lease this instance holds
 
     # ---- one poll ---------------------------------------------------------------------
 
@@ -198,6 +228,8 @@ class CrawlScheduler:
         outlet = self.outlets.get(name)
         if outlet is None:  # removed while this run was queued
             return
+        if self.leases is not None and not self._take_lease(outlet):
+            return
         task = self._spawn(outlet)
         try:
             result = await asyncio.shield(task)  # shutdown cancels this job, never the poll
@@ -205,6 +237,48 @@ class CrawlScheduler:
             return
         if result is not None:
             self._apply_backoff(name, result)
+
+    # ---- leases (several instances on one database) ----------------------------------------
+
+    def _take_lease(self, outlet: OutletSettings) -> bool:
+        """True when this instance polls `outlet` now; else its next run is moved to just
+        after the other instance's lease runs out."""
+        assert self.leases is not None
+        try:
+            lease = self.leases.take(outlet.name, outlet.interval)
+        except Exception:
+            log.exception("outlet %s: its lease could not be taken; not polled now", outlet.name)
+            return False
+        if lease.mine and not lease.polls:  # a late run, then one on time: wait for the next
+            return False
+        if lease.polls:
+            if outlet.name not in self.held:  # newly ours: another instance polled it last
+                self.held.add(outlet.name)
+                forget = getattr(self.poller, "forget", None)
+                if forget is not None:
+                    forget(outlet.name)
+            return True
+        if self.held:
+            self.held.discard(outlet.name)
+        self._look_again(outlet, lease.expires_at)
+        return False
+
+    def _extend_lease(self, name: str, delay_s: float) -> None:
+        assert self.leases is not None
+        try:
+            self.leases.extend(name, delay_s)
+        except Exception:  # the others may poll it sooner than asked: no harm beyond that
+            log.exception("outlet %s: its lease could not be extended", name)
+
+    def _look_again(self, outlet: OutletSettings, expires_at: datetime) -> None:
+        """The next run of a standby job: just after the lease runs out (or at the next
+        interval, when that comes first), spread a little so that standbys do not race."""
+        job = self._scheduler.get_job(outlet.name) if self._scheduler else None
+        if job is None:
+            return
+        spread = random.uniform(0, outlet.interval * defaults.POLL_JITTER_FRACTION)
+        when = min(expires_at, datetime.now(UTC) + timedelta(seconds=outlet.interval))
+        job.modify(next_run_time=when + timedelta(seconds=spread))
 
     # ---- backoff ------------------------------------------------------------------------
 
@@ -224,6 +298,8 @@ class CrawlScheduler:
         pushed = datetime.now(UTC) + timedelta(seconds=delay)
         if job.next_run_time is None or job.next_run_time < pushed:
             job.modify(next_run_time=pushed)
+            if self.leases is not None and name in self.held:
+                self._extend_lease(name, delay)
             if result.status == "error":
                 log.info(
                     "outlet %s: %d failed polls%s; next poll in %.0f s",

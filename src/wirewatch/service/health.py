@@ -6,6 +6,10 @@ when the database cannot be read. Its body says why, with the age of the last su
 poll, the event loop's lag, the outbox depth and each failing notifier's last error
 (redacted: a receiver's URL shows as `scheme://host/…`, known secrets as `***`). Any
 answer at all means the process and its event loop are alive.
+
+Where several instances share one database, it also says which instance this is and
+which instance holds what: `instances` maps each live instance to the outlets it holds a
+lease on and the alerts it is sending now.
 """
 
 from __future__ import annotations
@@ -59,4 +63,18 @@ def health(service: Service) -> tuple[bool, dict[str, Any]]:
             else {}
         ),
     }
+    report["instance"] = getattr(service, "instance", None)
+    store = getattr(service, "store", None)
+    if store is not None and store.shared and store_ok:
+        report["instances"] = who_holds_what(service)
     return ready, report
+
+
+def who_holds_what(service: Service) -> dict[str, dict[str, int]]:
+    """Instance → {"outlets": leases held, "sending": alerts claimed}, from the database."""
+    outlets = service.store.leases.outlets_held()
+    sending = service.store.outbox.claims()
+    return {
+        name: {"outlets": outlets.get(name, 0), "sending": sending.get(name, 0)}
+        for name in sorted(outlets.keys() | sending.keys() | {service.instance})
+    }

@@ -127,7 +127,11 @@ def config_secrets(model: Any) -> Iterator[str]:
 
 def register_secrets(config: Any) -> None:
     """Make the config's secrets known to the log filter (call again after a reload)."""
-    REDACTOR.set_secrets(config_secrets(config))
+    secrets = list(config_secrets(config))
+    storage = getattr(config, "storage", None)
+    if storage is not None and (password := urlsplit(storage.url).password):
+        secrets.append(password)  # a PostgreSQL URL's password
+    REDACTOR.set_secrets(secrets)
 
 
 def redact_error(text: str) -> str:

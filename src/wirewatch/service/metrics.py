@@ -1,11 +1,16 @@
-"""Prometheus metrics of one running service (its own registry, so tests can run several)."""
+"""Prometheus metrics of one running service (its own registry, so tests can run several).
+
+Where several instances share one database, every sample carries an `instance` label with
+this instance's name (`labelled`), so that their series never mix."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 
 from wirewatch import defaults
 
@@ -181,3 +186,26 @@ class Metrics:
             child(self.outlet_not_modified_ratio, outlet).set(health.not_modified_ratio)
         if health.entries_per_day is not None:
             child(self.outlet_entries_per_day, outlet).set(health.entries_per_day)
+
+
+class InstanceLabelled:
+    """A registry's metrics with `instance="NAME"` added to every sample (a collector view
+    that `generate_latest` renders like the registry itself)."""
+
+    def __init__(self, registry: CollectorRegistry, instance: str) -> None:
+        self.registry = registry
+        self.instance = instance
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self.registry.collect():
+            labelled = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            labelled.samples = [
+                sample._replace(labels={**sample.labels, "instance": self.instance})
+                for sample in metric.samples
+            ]
+            yield labelled
+
+
+def labelled(registry: CollectorRegistry, instance: str | None) -> Any:
+    """What /metrics renders: the registry, its samples labelled when `instance` is set."""
+    return registry if instance is None else InstanceLabelled(registry, instance)

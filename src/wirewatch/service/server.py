@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wirewatch.feedback.slack import ACTIONS_PATH, actions_route
 from wirewatch.service.health import health, last_poll_age, store_reachable
+from wirewatch.service.metrics import labelled
 
 if TYPE_CHECKING:
     from wirewatch.service.service import Service
@@ -42,7 +43,7 @@ def render(service: Service) -> bytes:
     polls = metrics.poll_totals()
     total = sum(polls.values())
     metrics.not_modified_ratio.set(polls.get("not_modified", 0.0) / total if total else 0.0)
-    return generate_latest(metrics.registry)
+    return generate_latest(labelled(metrics.registry, service.metrics_instance))
 
 
 def build_app(service: Service) -> web.Application:

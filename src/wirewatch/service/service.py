@@ -17,7 +17,7 @@ from collections.abc import Iterable, MutableSequence
 from dataclasses import dataclass, field
 
 from wirewatch import defaults
-from wirewatch.config.schema import Config
+from wirewatch.config.schema import Config, redact_password
 from wirewatch.delivery.digest import DigestScheduler, DigestSender
 from wirewatch.delivery.worker import DeliveryWorker
 from wirewatch.feedback import Feedback, FeedbackLearner
@@ -37,8 +37,12 @@ from wirewatch.service.wiring import (
     build_digests,
     build_matcher,
     build_notifiers,
+    delivery_claims,
+    digest_claim,
     digest_configs,
+    instance_name,
     open_store,
+    outlet_leases,
 )
 from wirewatch.util import utcnow
 
@@ -70,7 +74,10 @@ class Service:
         self._processing = asyncio.Lock()
         self.batcher: Batcher[Article, ArticleOutcome] = Batcher(self._process_batch)
         self._reloading = asyncio.Lock()
+        self.instance = instance_name(config)
         self.metrics = Metrics()
+        # several instances on one database: every sample says whose it is
+        self.metrics_instance = self.instance if config.storage.engine == "postgresql" else None
         self.last_successful_poll: float | None = None  # time.monotonic()
         self.loop_lag_s = 0.0  # the latest lag the probe measured
         self.scheduler_running = False
@@ -107,7 +114,10 @@ class Service:
         model is loaded and the scheduler runs.
         """
         log.info(
-            "starting on %s", self.config.storage.sqlite_path, extra={"event": "service.starting"}
+            "starting on %s as instance %s",
+            redact_password(self.config.storage.url),
+            self.instance,
+            extra={"event": "service.starting", "instance": self.instance},
         )
         self.store = open_store(self.config)
         self._lag_probe = asyncio.create_task(self._probe_loop_lag(), name="loop-lag-probe")
@@ -131,17 +141,28 @@ class Service:
         )
         await self.feedback.learner.refresh(self.matcher)  # judgements made before this start
         self.notifiers = self._notifiers_override or build_notifiers(self.config)
-        self.delivery = DeliveryWorker(self.store, self.notifiers, on_attempt=self._count_delivery)
+        self.delivery = DeliveryWorker(
+            self.store,
+            self.notifiers,
+            on_attempt=self._count_delivery,
+            claims=delivery_claims(self.config, self.store, self.instance),
+        )
         self._socket_mode, self.slack_verifiers = await start_slack_feedback(
             self.config.notifiers, self.notifiers, self.feedback
         )
         self.digests = DigestSender(self.store, build_digests(self.config))
-        self.digest_scheduler = DigestScheduler(self.digests, digest_configs(self.config))
+        self.digest_scheduler = self._digest_scheduler(self.config)
         self.fetcher = Fetcher(self.config.crawler)
         await self.fetcher.__aenter__()
         self.poller = Poller(self.fetcher, self.store.crawl, self.config.crawler)
-        self.scheduler = CrawlScheduler(self.poller, self.on_poll_result)
+        self.scheduler = CrawlScheduler(
+            self.poller, self.on_poll_result, leases=outlet_leases(self.store, self.instance)
+        )
         self.started.set()
+
+    def _digest_scheduler(self, config: Config) -> DigestScheduler:
+        claim = digest_claim(self.store, self.instance)
+        return DigestScheduler(self.digests, digest_configs(config), claim=claim)
 
     async def _probe_loop_lag(self) -> None:
         """Event-loop lag: how much later than asked a short sleep wakes up, every interval."""
@@ -313,7 +334,7 @@ class Service:
         self.digests.digests = digests
         if self.scheduler_running:
             self.digest_scheduler.shutdown()
-            self.digest_scheduler = DigestScheduler(self.digests, digest_configs(new))
+            self.digest_scheduler = self._digest_scheduler(new)
             self.digest_scheduler.start()
 
     def _retire(self, notifiers: Iterable[Notifier]) -> None:

@@ -3,21 +3,73 @@ matcher, the notifiers and digests, and the config itself checked against the ga
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from wirewatch import defaults
 from wirewatch.config.loader import ConfigError, load_config
 from wirewatch.config.notifiers import EmailConfig
 from wirewatch.config.schema import Config
+from wirewatch.delivery.worker import Claims
 from wirewatch.notifiers import Notifier, build_notifier, is_digest
 from wirewatch.notifiers.email import EmailDigestNotifier
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
 from wirewatch.store import Store
+from wirewatch.store.leases import OutletLease
+from wirewatch.util import utcnow
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.storage.sqlite_path)
+    return Store(config.storage.target)
+
+
+def instance_name(config: Config) -> str:
+    """This process's name among the instances sharing a database: `storage.instance`, or
+    host-pid (a restarted process is a new instance: it inherits no leases or claims)."""
+    return config.storage.instance or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def outlet_leases(store: Store, instance: str) -> OutletLeases | None:
+    """How the crawl scheduler leases outlets: only where several instances may share them."""
+    return OutletLeases(store, instance) if store.shared else None
+
+
+@dataclass(frozen=True)
+class OutletLeases:
+    """This instance's outlet leases, for `CrawlScheduler(leases=...)`."""
+
+    store: Store
+    instance: str
+
+    def take(self, outlet: str, interval_s: float) -> OutletLease:
+        return self.store.leases.take_outlet(
+            outlet,
+            self.instance,
+            lease_s=interval_s * defaults.OUTLET_LEASE_INTERVALS,
+            min_gap_s=interval_s * (1 - defaults.POLL_JITTER_FRACTION),
+        )
+
+    def extend(self, outlet: str, next_poll_s: float) -> None:
+        until = utcnow() + timedelta(seconds=next_poll_s * defaults.OUTLET_LEASE_INTERVALS)
+        self.store.leases.extend_outlet(outlet, self.instance, until)
+
+
+def delivery_claims(config: Config, store: Store, instance: str) -> Claims | None:
+    """How the delivery worker claims alerts: only where several instances may share them."""
+    return Claims(instance, config.storage.claim_timeout) if store.shared else None
+
+
+def digest_claim(store: Store, instance: str) -> Callable[[str, datetime], bool] | None:
+    """Which instance sends a scheduled digest: only asked where several may."""
+    if not store.shared:
+        return None
+    return lambda name, due: store.leases.claim_digest(name, due, instance)
 
 
 def build_matcher(config: Config) -> Matcher:

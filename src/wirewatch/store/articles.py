@@ -30,7 +30,7 @@ class ArticleRepository:
 
     def add(self, article: Article, content_hash: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 article.id,
                 article.outlet,
@@ -62,7 +62,12 @@ class ArticleRepository:
 
     def add_match(self, article_id: str, match: WatchMatch, story_id: str | None) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO matches VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO matches VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (article_id, watch)"
+            " DO UPDATE SET matched = excluded.matched, score = excluded.score,"
+            " threshold = excluded.threshold, evidence = excluded.evidence,"
+            " regions = excluded.regions, places = excluded.places,"
+            " excluded_by = excluded.excluded_by, reason = excluded.reason,"
+            " story_id = excluded.story_id",
             (
                 article_id,
                 match.watch,

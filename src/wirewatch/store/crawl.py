@@ -5,8 +5,8 @@ The crawler's `CrawlState` (monitor/fetch_state.py) is this repository.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from wirewatch.monitor.fetch_state import FetchState
 from wirewatch.store.db import Database, from_iso, iso
@@ -38,7 +38,12 @@ _FETCH_STATE_COLUMNS = (
 _FETCH_STATE_TIMES = frozenset({"last_success", "last_error_at", "first_polled", "last_limit_at"})
 
 
-def _fetch_state(row: sqlite3.Row) -> FetchState:
+_UPSERT_FETCH_STATE = "ON CONFLICT (outlet) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in _FETCH_STATE_COLUMNS[1:]
+)
+
+
+def _fetch_state(row: Any) -> FetchState:
     values = {
         name: from_iso(row[name]) if name in _FETCH_STATE_TIMES else row[name]
         for name in _FETCH_STATE_COLUMNS
@@ -120,7 +125,7 @@ class CrawlRepository:
             return
         names = ", ".join(_FETCH_STATE_COLUMNS)
         marks = ", ".join("?" * len(_FETCH_STATE_COLUMNS))
-        sql = f"INSERT OR REPLACE INTO fetch_state ({names}) VALUES ({marks})"
+        sql = f"INSERT INTO fetch_state ({names}) VALUES ({marks}) {_UPSERT_FETCH_STATE}"
         with self.db.transaction():
             self.db.executemany(sql, rows)
 
@@ -161,6 +166,6 @@ class CrawlRepository:
     def mark_seen(self, outlet: str, keys: Iterable[str]) -> None:
         now = iso(utcnow())
         self.db.executemany(
-            "INSERT OR IGNORE INTO seen_entries VALUES (?,?,?)",
+            "INSERT INTO seen_entries VALUES (?,?,?) ON CONFLICT DO NOTHING",
             [(outlet, key, now) for key in keys if key],
         )

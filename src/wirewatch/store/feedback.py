@@ -59,11 +59,11 @@ class FeedbackRepository:
             raise ValueError(f"unknown feedback source {source!r}")
         cursor = self.db.execute(
             "INSERT INTO judgements (at, who, source, watch, article_id, url, story_id,"
-            " relevant, note) VALUES (?,?,?,?,?,?,?,?,?)",
+            " relevant, note) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
             (iso(now or utcnow()), who, source, watch, article_id, url, story_id,
              int(relevant), note),
         )  # fmt: skip
-        judgement = self.get(int(cursor.lastrowid))
+        judgement = self.get(int(cursor.fetchone()[0]))
         assert judgement is not None
         return judgement
 

@@ -4,10 +4,10 @@ the receivers' ids for each story (Slack thread `ts`), and when each digest last
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from wirewatch.store.db import Database, from_iso, iso
 from wirewatch.util import utcnow
@@ -29,6 +29,10 @@ class OutboxRow:
     delivered_at: datetime | None = None
     failing_since: datetime | None = None  # first failed attempt since the last success/requeue
     sending_since: datetime | None = None  # an attempt began and never ended: it may have arrived
+    claimed_by: str | None = None  # the instance sending it now (several on one database)
+
+
+_UNCLAIMED = "claimed_by = NULL, claimed_until = NULL"
 
 
 class OutboxRepository:
@@ -48,8 +52,8 @@ class OutboxRepository:
     ) -> None:
         now = now or utcnow()
         self.db.execute(
-            "INSERT OR IGNORE INTO outbox (delivery_id, notifier, story_id, kind, article_ids,"
-            " next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO outbox (delivery_id, notifier, story_id, kind, article_ids,"
+            " next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 delivery_id,
                 notifier,
@@ -118,13 +122,13 @@ class OutboxRepository:
         with self.db.transaction():
             if remote_ref:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO story_refs VALUES (?,?,?)",
+                    "INSERT INTO story_refs VALUES (?,?,?) ON CONFLICT DO NOTHING",
                     (story_id, notifier, remote_ref),
                 )
             self.db.execute(
                 "UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
-                " last_error = NULL, failing_since = NULL, sending_since = NULL"
-                " WHERE delivery_id = ?",
+                " last_error = NULL, failing_since = NULL, sending_since = NULL,"
+                f" {_UNCLAIMED} WHERE delivery_id = ?",
                 (iso(now or utcnow()), delivery_id),
             )
 
@@ -147,8 +151,8 @@ class OutboxRepository:
     ) -> None:
         self.db.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-            " status = ?, failing_since = COALESCE(failing_since, ?), sending_since = NULL"
-            " WHERE delivery_id = ?",
+            " status = ?, failing_since = COALESCE(failing_since, ?), sending_since = NULL,"
+            f" {_UNCLAIMED} WHERE delivery_id = ?",
             (
                 error,
                 iso(next_attempt_at),
@@ -183,12 +187,51 @@ class OutboxRepository:
             [(iso(now), delivery_id, iso(now)) for delivery_id in delivery_ids],
         )
 
+    def claim_row(
+        self, delivery_id: str, holder: str, *, until: datetime, now: datetime
+    ) -> OutboxRow | None:
+        """Claim one pending delivery for `holder` until `until` (several instances on one
+        database): the row as it is now, or None when it is no longer pending or another
+        instance's claim on it runs. Rows another instance is claiming this very moment are
+        skipped, not waited for (`FOR UPDATE SKIP LOCKED`). The final marks (delivered,
+        failed, silenced) release the claim; a dead instance's claim runs out."""
+        with self.db.transaction():
+            row = self.db.execute(
+                "SELECT * FROM outbox WHERE delivery_id = ? AND status = 'pending'"
+                " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until <= ?)"
+                + self.db.for_update,
+                (delivery_id, holder, iso(now)),
+            ).fetchone()
+            if row is None:
+                return None
+            self.db.execute(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE delivery_id = ?",
+                (holder, iso(until), delivery_id),
+            )
+        return _outbox_row(row)
+
+    def release(self, delivery_id: str, holder: str) -> None:
+        """Give a claimed row back untouched (it waits for something else first)."""
+        self.db.execute(
+            f"UPDATE outbox SET {_UNCLAIMED} WHERE delivery_id = ? AND claimed_by = ?",
+            (delivery_id, holder),
+        )
+
+    def claims(self, now: datetime | None = None) -> dict[str, int]:
+        """Instance → how many deliveries it is sending now."""
+        rows = self.db.execute(
+            "SELECT claimed_by, COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL"
+            " AND claimed_until > ? AND status = 'pending' GROUP BY claimed_by",
+            (iso(now or utcnow()),),
+        )
+        return {r[0]: r[1] for r in rows}
+
     def mark_silenced(self, delivery_id: str, *, now: datetime | None = None) -> None:
         """Not sent: a silence added after the alert was queued covers it (final, like
         delivered)."""
         self.db.execute(
-            "UPDATE outbox SET status = 'silenced', delivered_at = ? WHERE delivery_id = ?"
-            " AND status = 'pending'",
+            "UPDATE outbox SET status = 'silenced', delivered_at = ?,"
+            f" {_UNCLAIMED} WHERE delivery_id = ? AND status = 'pending'",
             (iso(now or utcnow()), delivery_id),
         )
 
@@ -221,10 +264,14 @@ class OutboxRepository:
         return from_iso(row[0]) if row else None
 
     def set_last_digest_at(self, notifier: str, at: datetime) -> None:
-        self.db.execute("INSERT OR REPLACE INTO digests VALUES (?, ?)", (notifier, iso(at)))
+        self.db.execute(
+            "INSERT INTO digests VALUES (?, ?) ON CONFLICT (notifier)"
+            " DO UPDATE SET last_sent_at = excluded.last_sent_at",
+            (notifier, iso(at)),
+        )
 
 
-def _outbox_row(r: sqlite3.Row) -> OutboxRow:
+def _outbox_row(r: Any) -> OutboxRow:
     return OutboxRow(
         seq=r["seq"],
         delivery_id=r["delivery_id"],
@@ -240,4 +287,5 @@ def _outbox_row(r: sqlite3.Row) -> OutboxRow:
         delivered_at=from_iso(r["delivered_at"]),
         failing_since=from_iso(r["failing_since"]),
         sending_since=from_iso(r["sending_since"]),
+        claimed_by=r["claimed_by"],
     )

@@ -36,12 +36,12 @@ class SilenceRepository:
     ) -> int:
         if (watch is None) == (story_id is None):
             raise ValueError("a silence covers either one watch or one story")
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO silences (watch, story_id, starts_at, ends_at, reason, created_by)"
-            " VALUES (?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?) RETURNING id",
             (watch, story_id, iso(now or utcnow()), iso(ends_at), reason, created_by),
-        )
-        return int(cursor.lastrowid)
+        ).fetchone()
+        return int(row[0])
 
     def all(self, *, active_at: datetime | None = None) -> list[Silence]:
         query = "SELECT * FROM silences"

@@ -43,9 +43,9 @@ class StoryRepository:
         score: float,
         centroid: np.ndarray,
     ) -> str:
-        cursor = self.db.execute(
+        num = self.db.execute(
             "INSERT INTO stories (watch, title, first_seen, last_seen, regions, places,"
-            " best_score, centroid, members) VALUES (?,?,?,?,?,?,?,?,0)",
+            " best_score, centroid, members) VALUES (?,?,?,?,?,?,?,?,0) RETURNING num",
             (
                 watch,
                 title,
@@ -56,9 +56,9 @@ class StoryRepository:
                 score,
                 centroid.astype(np.float32).tobytes(),
             ),
-        )
-        story_id = f"s-{cursor.lastrowid}"
-        self.db.execute("UPDATE stories SET id = ? WHERE num = ?", (story_id, cursor.lastrowid))
+        ).fetchone()[0]
+        story_id = f"s-{num}"
+        self.db.execute("UPDATE stories SET id = ? WHERE num = ?", (story_id, num))
         return story_id
 
     def add_source(
@@ -101,9 +101,9 @@ class StoryRepository:
             ),
         )
         self.db.execute(
-            "INSERT OR IGNORE INTO story_sources (story_id, article_id, outlet, url, title,"
+            "INSERT INTO story_sources (story_id, article_id, outlet, url, title,"
             " published, score, evidence, joined_by, fingerprint, vector, lead_places)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 story_id,
                 source.article_id,

@@ -16,10 +16,17 @@ the watch's story window from the article's time) when
   lead also names a town of the story's leads (the same day, the same town: one attack).
 
 Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
+
+Several instances on one database: `serialize(watches)`, inside the transaction that
+assigns, holds each watch's lock until it commits (PostgreSQL advisory locks, taken in name
+order so that two instances never wait on each other), so each decision sees every story
+the other instances opened before: one event is one story whichever instance saw which
+report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -63,7 +70,16 @@ def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
     return max([float(np.dot(story.centroid, vector)), *members])
 
 
+def story_lock(watch: str) -> str:
+    return f"wirewatch:stories:{watch}"
+
+
 class StoryAssigner:
+    def serialize(self, watches: Iterable[str]) -> None:
+        """Hold the story lock of every watch in `watches` until the transaction ends."""
+        for watch in sorted(set(watches)):
+            self.store.db.lock(story_lock(watch))
+
     def __init__(
         self,
         store: Store,

@@ -1,4 +1,5 @@
-"""Judgements as stored: recorded with who, when, where from; undo keeps the history."""
+"""Judgements as stored (store/feedback.py), on both engines: recorded with who, when, where
+from; undo keeps the history."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def stored_article(store: Store, article_id: str = "a-1", url: str | None = None
     return article
 
 
-def test_a_judgement_is_kept_across_reopening_and_an_undo_keeps_the_row(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_a_judgement_is_kept_across_reopening_and_an_undo_keeps_the_row(target):
+    store = Store(target)
     stored_article(store)
     judgement = store.feedback.record(
         watch="balochistan-attacks", article_id="a-1", relevant=False, who="ayesha",
@@ -32,7 +33,7 @@ def test_a_judgement_is_kept_across_reopening_and_an_undo_keeps_the_row(tmp_path
     )  # fmt: skip
     store.close()
 
-    store = Store(tmp_path / "w.db")
+    store = Store(target)
     [again] = store.feedback.list()
     assert again == judgement
     assert (again.who, again.source, again.relevant, again.note) == (
@@ -48,8 +49,8 @@ def test_a_judgement_is_kept_across_reopening_and_an_undo_keeps_the_row(tmp_path
     store.close()
 
 
-def test_an_article_is_found_by_its_id_or_its_url(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_an_article_is_found_by_its_id_or_its_url(target):
+    store = Store(target)
     stored_article(store, "a-1", "https://dawn.example/news/1")
     stored_article(store, "a-2", "https://dawn.example/news/2")
     assert store.feedback.find_article("a-2") == "a-2"
@@ -58,8 +59,8 @@ def test_an_article_is_found_by_its_id_or_its_url(tmp_path):
     store.close()
 
 
-def test_an_unknown_source_is_refused(tmp_path):
-    store = Store(tmp_path / "w.db")
+def test_an_unknown_source_is_refused(target):
+    store = Store(target)
     with pytest.raises(ValueError, match="unknown feedback source"):
         store.feedback.record(
             watch="w", article_id="a", relevant=True, who="x", source="carrier-pigeon"

@@ -1,0 +1,92 @@
+"""Two crawl schedulers on one PostgreSQL database (two instances) share the outlets: each
+outlet is polled by one of them at a time, at its interval, and when one stops the other
+takes its outlets over within two intervals."""
+
+import asyncio
+import itertools
+
+from tests.fixtures.outlets import crawler_settings, outlet
+from wirewatch import defaults
+from wirewatch.monitor.fetch import Fetcher
+from wirewatch.monitor.poller import Poller
+from wirewatch.monitor.scheduler import CrawlScheduler
+from wirewatch.service.wiring import outlet_leases
+from wirewatch.store import Store
+
+INTERVAL_S = 2.0
+OUTLETS = 4
+
+
+async def instance(pg_database: str, name: str, settings):
+    store = Store(pg_database)
+    fetcher = Fetcher(settings)
+    await fetcher.__aenter__()
+    poller = Poller(fetcher, store.crawl, settings)
+
+    async def nothing(result):
+        return None
+
+    scheduler = CrawlScheduler(
+        poller, nothing, first_run_spread_s=0.2, leases=outlet_leases(store, name)
+    )
+    return scheduler, fetcher
+
+
+async def share_then_stop_one(first, second, outlets) -> float:
+    """Both poll for a while, then the first stops; when it stopped."""
+    first.start(outlets)
+    second.start(outlets)
+    await asyncio.sleep(4 * INTERVAL_S)
+    assert first.held | second.held == {o.name for o in outlets}
+    await first.shutdown()  # instance "a" goes away; "b" must take its outlets over
+    gone = asyncio.get_running_loop().time()
+    await asyncio.sleep(3 * INTERVAL_S)
+    assert second.held == {o.name for o in outlets}
+    return gone
+
+
+async def test_outlets_polled_by_one_instance_and_taken_over(outlet_server, pg_database):
+    paths = [f"/feed-{i}.xml" for i in range(OUTLETS)]
+    for path in paths:
+        outlet_server.add_feed(path, items=[], kind="atom")  # no <ttl>: polled every interval
+    outlets = [
+        outlet(f"o{i}", outlet_server.url(p), interval=INTERVAL_S) for i, p in enumerate(paths)
+    ]
+    settings = crawler_settings()
+    (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
+    try:
+        gone = await share_then_stop_one(first, second, outlets)
+    finally:
+        await first.shutdown()
+        await second.shutdown()
+        await f1.__aexit__(None, None, None)
+        await f2.__aexit__(None, None, None)
+    # a poll's request reaches the outlet a moment after its lease was taken (up to half a
+    # second on a busy machine); without leases two instances poll far closer together
+    shortest = INTERVAL_S * (1 - defaults.POLL_JITTER_FRACTION) - 0.5
+    for path in paths:
+        times = outlet_server.hit_times(path)
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= shortest, (path, gaps)  # never two polls within the interval
+        assert len(times) >= 5, (path, times)  # ... and polled on (two instances, not none)
+        before, after = [t for t in times if t <= gone], [t for t in times if t > gone]
+        assert after and after[0] - before[-1] <= 2 * INTERVAL_S + 0.3, (path, times, gone)
+
+
+async def test_a_feed_that_asks_for_less_traffic_is_not_polled_by_the_other(
+    outlet_server, pg_database
+):
+    """RSS <ttl>15</ttl>: the holder polls again in 15 minutes, and so does nobody else."""
+    outlet_server.add_feed("/slow.xml", items=[])
+    slow = [outlet("slow", outlet_server.url("/slow.xml"), interval=INTERVAL_S)]
+    settings = crawler_settings()
+    (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
+    try:
+        first.start(slow)
+        second.start(slow)
+        await asyncio.sleep(4 * INTERVAL_S)
+    finally:
+        for scheduler, fetcher in ((first, f1), (second, f2)):
+            await scheduler.shutdown()
+            await fetcher.__aexit__(None, None, None)
+    assert outlet_server.hits("/slow.xml") == 1
