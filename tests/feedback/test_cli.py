@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.feedback.test_store import stored_article
+from tests.store.test_feedback import stored_article
 from tests.fixtures.configs import service_config, sqlite, watch_entry
 from wirewatch.cli.main import main
 from wirewatch.models import WatchMatch

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.feedback.test_store import stored_article
+from tests.store.test_feedback import stored_article
 from tests.fixtures.process import eventually
 from tests.fixtures.slack_api import block_action as click
 from tests.fixtures.slack_api import sample_alert
