@@ -4,10 +4,12 @@
     python -m benchmarks.dashboard --articles 2000 --repeat 3     # a tiny run
 
 Builds a SQLite store of the given size (articles, every watch's decision on each, stories
-with their sources, outbox rows, decisions), serves the real dashboard app for it (the
-aiohttp app of `service/server.py`, its own read connection in its worker thread), requests
-pages through HTTP and reads the server's own `Server-Timing` (handler and template, no
-client or network). Baseline in the same run: the bare query of the page's 50 story rows
+with their sources, outbox rows, decisions, the team's judgements of story sources), serves
+the real dashboard app for it (the aiohttp app of `service/server.py`, its own read
+connection in its worker thread), requests pages (the stories, a story, the story with the
+most judgements, a watch with its precision from the judgements) through HTTP and reads
+the server's own `Server-Timing` (handler and template, no client or network). Baseline in
+the same run: the bare query of the page's 50 story rows
 (`SELECT * FROM stories ORDER BY last_seen DESC LIMIT 50`) on the same file.
 """
 
@@ -36,8 +38,11 @@ REGIONS = ["Balochistan", "Punjab", "Sindh", "Iraq", "Mali", "Jammu and Kashmir"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def build_store(path: Path, articles: int, stories: int, seed: int = 7) -> None:
-    """A store with `articles` articles over 30 days and `stories` stories drawn from them."""
+def build_store(
+    path: Path, articles: int, stories: int, judgements: int = 0, seed: int = 7
+) -> None:
+    """A store with `articles` articles over 30 days, `stories` stories drawn from them and
+    `judgements` judgements of their sources (one in ten undone)."""
     rng = random.Random(seed)
     store = Store(path)
     times = sorted(NOW - timedelta(seconds=rng.uniform(0, 30 * 86400)) for _ in range(articles))
@@ -58,7 +63,28 @@ def build_store(path: Path, articles: int, stories: int, seed: int = 7) -> None:
             ),
         )  # fmt: skip
         _add_stories(store, rng, article_rows, stories)
+        _add_judgements(store, rng, judgements)
     store.close()
+
+
+def _add_judgements(store: Store, rng: random.Random, judgements: int) -> None:
+    """Judgements of story sources for their story's watch, as the dashboard records them
+    (the judged articles count as matched, as a story's sources are)."""
+    sources = store.execute(
+        "SELECT ss.story_id, ss.article_id, s.watch FROM story_sources ss"
+        " JOIN stories s ON s.id = ss.story_id"
+    ).fetchall()
+    for story_id, article_id, watch in rng.sample(sources, min(judgements, len(sources))):
+        store.execute(
+            "UPDATE matches SET matched = 1, story_id = ? WHERE article_id = ? AND watch = ?",
+            (story_id, article_id, watch),
+        )
+        judgement = store.feedback.record(
+            watch=watch, article_id=article_id, relevant=rng.random() < 0.8, who="ali",
+            source="dashboard", story_id=story_id, note="checked",
+        )  # fmt: skip
+        if rng.random() < 0.1:
+            store.feedback.undo(judgement.id, "ada")
 
 
 def _add_stories(store: Store, rng: random.Random, articles: list[tuple], stories: int) -> None:
@@ -87,6 +113,16 @@ def _add_stories(store: Store, rng: random.Random, articles: list[tuple], storie
         )  # fmt: skip
 
 
+def judged_story(path: Path) -> str:
+    """The page of the story with the most judgements (the first story without any)."""
+    store = Store(path)
+    row = store.execute(
+        "SELECT story_id FROM judgements GROUP BY story_id ORDER BY COUNT(*) DESC LIMIT 1"
+    ).fetchone()
+    store.close()
+    return f"/stories/{row[0] if row else 's-1'}"
+
+
 def bare_query_ms(path: Path, repeat: int) -> list[float]:
     store = Store(path)
     timings = []
@@ -99,8 +135,10 @@ def bare_query_ms(path: Path, repeat: int) -> list[float]:
 
 
 async def page_ms(path: Path, pages: list[str], repeat: int) -> dict[str, list[float]]:
+    watches = "".join(f"  - {{name: {w}, topic: {w}}}\n" for w in WATCHES)
     config = load_config_text(
         f"storage: {{url: 'sqlite:///{path}'}}\nserver: {{listen: '127.0.0.1:0'}}\n"
+        f"watches:\n{watches}"
     )
     service = Service(config)
     service.store = Store(path)
@@ -126,20 +164,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--stories", type=int, default=0, help="default: articles / 5")
+    parser.add_argument("--judgements", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     stories = args.stories or max(1, args.articles // 5)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         started = time.perf_counter()
-        build_store(path, args.articles, stories)
+        build_store(path, args.articles, stories, args.judgements)
         built_s = time.perf_counter() - started
         print(
             f"store: {args.articles} articles, {stories} stories, "
-            f"{len(WATCHES)} decisions per article (built in {built_s:.0f} s)"
+            f"{len(WATCHES)} decisions per article, {args.judgements} judgements"
+            f" (built in {built_s:.0f} s)"
         )
         pages = ["/", "/?watch=internet-shutdowns", "/?region=Balochistan&time=7d",
-                 "/stories/rows", f"/stories/s-{stories}"]  # fmt: skip
+                 "/stories/rows", f"/stories/s-{stories}", judged_story(path),
+                 "/watches/balochistan-attacks"]  # fmt: skip
         results = asyncio.run(page_ms(path, pages, args.repeat))
         baseline = statistics.median(bare_query_ms(path, args.repeat))
         print(f"{'bare 50-row query (baseline)':34} median {baseline:7.1f} ms")

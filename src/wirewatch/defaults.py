@@ -205,6 +205,7 @@ DASHBOARD_PAGE_SIZE = 50  # stories per page
 DASHBOARD_POLL_S = 2.0  # the stories page asks for new rows this often
 DASHBOARD_NEAR_MISS_MARGIN = 0.1  # a decision this close under the threshold is a near miss
 DASHBOARD_DECISIONS_SHOWN = 50  # recent decisions and near misses on a watch's page
+DASHBOARD_JUDGEMENTS_SHOWN = 50  # the team's recent judgements on a watch's page
 DASHBOARD_DELIVERIES_SHOWN = 200  # rows per status on the deliveries page
 DASHBOARD_MUTE_S = 24 * HOUR  # the story page's Mute button silences the story this long
 DASHBOARD_REPLAY_MAX_DAYS = 30  # "run the watch over the last N days": N at most

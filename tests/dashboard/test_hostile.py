@@ -36,6 +36,16 @@ def fill(store: Store) -> str:
             story_id, source, joined_by="similar", vector=np.ones(4, dtype=np.float32),
             places=[], regions=[], fingerprint=None,
         )  # fmt: skip
+    # a judgement's author and note are shown on the story page too
+    store.feedback.record(
+        watch="w",
+        article_id="a-0",
+        relevant=False,
+        who=PAYLOADS[1],
+        source="dashboard",
+        story_id=story_id,
+        note=PAYLOADS[2],
+    )
     return story_id
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.store.test_feedback import stored_article
 from tests.fixtures.configs import service_config, sqlite, watch_entry
+from tests.store.test_feedback import stored_article
 from wirewatch.cli.main import main
 from wirewatch.models import WatchMatch
 from wirewatch.store import Store

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.store.test_feedback import stored_article
 from tests.fixtures.process import eventually
 from tests.fixtures.slack_api import block_action as click
 from tests.fixtures.slack_api import sample_alert
+from tests.store.test_feedback import stored_article
 from wirewatch import defaults
 from wirewatch.feedback import Feedback, FeedbackLearner
 from wirewatch.feedback.slack import SlackFeedback, start_slack_feedback

@@ -63,12 +63,71 @@ def test_the_stories_page_is_one_query_whatever_its_length(store, stories):
     assert len(statements) == 1
 
 
-def test_a_story_page_is_five_queries_whatever_its_sources(store):
+def test_a_story_page_is_six_queries_whatever_its_sources_and_judgements(store):
     story_id = add_story(store, 1, outlets=30)
+    for k in range(0, 30, 3):
+        judge(store, f"a-1-{k}", relevant=k % 2 == 0, story_id=story_id)
     statements = count_queries(store)
     detail = views.story_detail(store, story_id)
     assert detail is not None and len(detail.sources) == 30
-    assert len(statements) == 5
+    assert len(detail.judgements) == 10
+    assert len(statements) == 6
+
+
+def judge(store: Store, article_id: str, *, relevant: bool, watch="w", story_id=None) -> int:
+    return store.feedback.record(
+        watch=watch, article_id=article_id, relevant=relevant, who="ali", source="dashboard",
+        story_id=story_id,
+    ).id  # fmt: skip
+
+
+def test_a_story_shows_its_sources_judgements_and_each_ones_latest_verdict(store):
+    story_id = add_story(store, 1, outlets=3)
+    add_story(store, 2, outlets=1)
+    first = judge(store, "a-1-0", relevant=True)  # no story recorded: found by its source
+    judge(store, "a-1-0", relevant=False)
+    judge(store, "a-1-1", relevant=True, watch="other")  # another watch's judgement
+    undone = judge(store, "a-1-2", relevant=False)
+    store.feedback.undo(undone, "ada")
+    judge(store, "a-2-0", relevant=True)  # another story's source
+    detail = views.story_detail(store, story_id)
+    assert detail is not None
+    assert [j["id"] for j in detail.judgements] == [undone, first + 1, first]
+    assert {a: bool(j["relevant"]) for a, j in detail.verdicts().items()} == {"a-1-0": False}
+    assert detail.headline is not None and detail.headline.article_id == "a-1-0"
+
+
+def add_match(store: Store, article_id: str, matched: bool, watch="w") -> None:
+    store.execute(
+        "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (article_id, "o", None, f"t {article_id}", "x", T0.isoformat(), "en", "page",
+         f"h{article_id}", T0.isoformat()),
+    )  # fmt: skip
+    store.execute(
+        "INSERT INTO matches VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (article_id, watch, int(matched), 0.6, 0.55, "e", "[]", "[]", None, "r", None),
+    )
+
+
+def test_precision_counts_each_judged_alert_once_with_its_latest_active_judgement(store):
+    assert views.watch_feedback(store, "w", 10).precision is None  # no judgements yet
+    for n in range(5):
+        add_match(store, f"m-{n}", matched=True)
+    add_match(store, "miss", matched=False)
+    judge(store, "m-0", relevant=False)
+    judge(store, "m-0", relevant=True)  # changed its mind: counts once, as relevant
+    judge(store, "m-1", relevant=False)
+    store.feedback.undo(judge(store, "m-2", relevant=False), "ada")  # undone: not counted
+    judge(store, "m-3", relevant=True, watch="other")  # another watch
+    judge(store, "miss", relevant=True)  # a missed report: not an alert
+    statements = count_queries(store)
+    feedback = views.watch_feedback(store, "w", 3)
+    assert len(statements) == 2
+    assert (feedback.judged, feedback.relevant, feedback.missed_relevant) == (2, 1, 1)
+    assert feedback.precision == pytest.approx(0.5)
+    assert [j["article_id"] for j in feedback.recent] == ["miss", "m-2", "m-1"]
+    assert feedback.recent[1]["undone_by"] == "ada"
+    assert feedback.recent[0]["title"] == "t miss"
 
 
 def test_region_filter_matches_whole_names_and_ignores_wildcards(store):

@@ -4,6 +4,7 @@
     access.py      users and roles, signed session cookies, password hashes
     reader.py      the dashboard's own read connection, in a worker thread
     stories.py     / (live stories), /stories/ID, Mute
+    judgements.py  Relevant / Not relevant on a story, Undo (through service.feedback)
     operations.py  /outlets, /deliveries (retry), /silences (create, expire)
     watches.py     /watches/NAME: definition, decisions, near misses, "try it", replay
     mapsvg.py      a story's places on an offline SVG map
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from wirewatch.config.schema import ServerConfig
-from wirewatch.dashboard import operations, stories, watches
+from wirewatch.dashboard import judgements, operations, stories, watches
 from wirewatch.dashboard.access import Access
 from wirewatch.dashboard.reader import Reader
 from wirewatch.dashboard.site import (
@@ -52,6 +53,7 @@ def setup_dashboard(
     app.router.add_static("/static/", static_dir())
     add_login_routes(app)
     stories.add_routes(app)
+    judgements.add_routes(app)
     operations.add_routes(app)
     watches.add_routes(app)
 

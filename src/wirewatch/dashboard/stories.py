@@ -2,8 +2,7 @@
 
 `/stories/rows` is the stories table alone, with the same filters: the page's script asks
 for it every few seconds and swaps it in when it changed, so new stories appear without a
-reload. Feedback (Relevant / Not relevant) belongs to issue 18's `service.feedback`: its
-template block `feedback` and route slot `/stories/{id}/feedback` stay empty until then.
+reload. The story page's feedback block posts to `judgements.py`.
 """
 
 from __future__ import annotations
@@ -85,6 +84,7 @@ async def story_page(request: web.Request) -> web.Response:
         detail=detail,
         story=detail.story,
         silenced=active,
+        verdicts=detail.verdicts(),
         map_svg=await asyncio.to_thread(story_map, detail.story.places),
         mute_hours=int(defaults.DASHBOARD_MUTE_S // 3600),
     )
@@ -113,5 +113,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/stories/rows", story_rows)
     app.router.add_get("/stories/{story_id}", story_page)
     post(app, "/stories/{story_id}/mute", mute_story, "analyst")
-    # Route slot for issue 18: POST /stories/{story_id}/feedback, role analyst, calling
-    # service.feedback.judge(article, watch, relevant, who, note=None, source="dashboard").

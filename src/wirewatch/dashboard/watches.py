@@ -1,8 +1,9 @@
-"""A watch: its definition, recent decisions and near misses, and "try it": pasted text or
-a URL decided by the running service's own matcher, or the watch (or an edited copy of it:
-threshold, description, examples, exclude phrases, regions) run over the stored articles of
-the last N days (bounded; matching runs off the event loop, in the matcher's worker
-threads, and an edited copy shares the loaded model) to show what it would have sent."""
+"""A watch: its definition, recent decisions and near misses, precision from the team's
+judgements, and "try it": pasted text or a URL decided by the running service's own matcher,
+or the watch (or an edited copy of it: threshold, description, examples, exclude phrases,
+regions) run over the stored articles of the last N days (bounded; matching runs off the
+event loop, in the matcher's worker threads, and an edited copy shares the loaded model) to
+show what it would have sent."""
 
 from __future__ import annotations
 
@@ -38,24 +39,28 @@ async def watch_page(request: web.Request, **extra: Any) -> web.Response:
     watch = _watch(request)
     if watch is None:
         return refuse(request, f"No watch {request.match_info['watch']!r}.", status=404)
-    decisions = await request.app[READER](
-        lambda db: views.watch_decisions(
-            db,
-            watch.name,
-            limit=defaults.DASHBOARD_DECISIONS_SHOWN,
-            near_margin=defaults.DASHBOARD_NEAR_MISS_MARGIN,
-        )
-    )
+    decisions, feedback = await request.app[READER](_watch_data, watch.name)
     context = {"tried": None, "replay": None, "text": "", "days": 1, **extra}
     return render(
         request,
         "watch.html",
         watch=watch,
         decisions=decisions,
+        feedback=feedback,
         margin=defaults.DASHBOARD_NEAR_MISS_MARGIN,
         max_days=defaults.DASHBOARD_REPLAY_MAX_DAYS,
         **context,
     )
+
+
+def _watch_data(db: Any, name: str) -> tuple[dict[str, Any], views.WatchFeedback]:
+    decisions = views.watch_decisions(
+        db,
+        name,
+        limit=defaults.DASHBOARD_DECISIONS_SHOWN,
+        near_margin=defaults.DASHBOARD_NEAR_MISS_MARGIN,
+    )
+    return decisions, views.watch_feedback(db, name, defaults.DASHBOARD_JUDGEMENTS_SHOWN)
 
 
 def _matcher(request: web.Request) -> Any:

@@ -136,11 +136,30 @@ class StoryDetail:
     deliveries: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     silences: list[dict[str, Any]] = field(default_factory=list)
+    judgements: list[dict[str, Any]] = field(default_factory=list)  # newest first
+
+    @property
+    def headline(self) -> SourceRow | None:
+        """The source whose title the story carries, else the first: the article Slack's
+        buttons judge (as `notifiers/slack.headline_source`)."""
+        return next(
+            (s for s in self.sources if s.title == self.story.title),
+            self.sources[0] if self.sources else None,
+        )
+
+    def verdicts(self) -> dict[str, dict[str, Any]]:
+        """Each judged source's latest active judgement, by article id."""
+        latest: dict[str, dict[str, Any]] = {}
+        for judgement in reversed(self.judgements):  # oldest first: the newest wins
+            if judgement["undone_at"] is None:
+                latest[judgement["article_id"]] = judgement
+        return latest
 
 
 def story_detail(db: Readable, story_id: str) -> StoryDetail | None:
     """A story with its sources (and each one's recorded decision), deliveries, the
-    decisions log about it and the silences that name it: five queries."""
+    decisions log about it, the silences that name it and the team's judgements of its
+    sources for its watch: six queries."""
     row = db.execute(
         "SELECT s.*, (SELECT COUNT(DISTINCT ss.outlet) FROM story_sources ss"
         " WHERE ss.story_id = s.id) AS outlets FROM stories s WHERE s.id = ?",
@@ -194,7 +213,55 @@ def story_detail(db: Readable, story_id: str) -> StoryDetail | None:
             (story_id, story.watch),
         )
     ]
-    return StoryDetail(story, sources, deliveries, decisions, silences)
+    judgements = [
+        dict(r)
+        for r in db.execute(
+            JUDGEMENT_COLUMNS + " WHERE j.watch = ? AND (j.story_id = ? OR j.article_id IN"
+            " (SELECT ss.article_id FROM story_sources ss WHERE ss.story_id = ?))"
+            " ORDER BY j.id DESC",
+            (story.watch, story_id, story_id),
+        )
+    ]
+    return StoryDetail(story, sources, deliveries, decisions, silences, judgements)
+
+
+JUDGEMENT_COLUMNS = (
+    "SELECT j.id, j.at, j.who, j.source, j.watch, j.article_id, j.url, j.story_id, j.relevant,"
+    " j.note, j.undone_at, j.undone_by, a.title FROM judgements j"
+    " LEFT JOIN articles a ON a.id = j.article_id"
+)
+
+
+@dataclass
+class WatchFeedback:
+    """The team's judgements of one watch: over the articles it matched (its alerts), the
+    latest active judgement of each; the relevant ones it missed; the recent judgements."""
+
+    judged: int  # matched articles judged
+    relevant: int  # ... of which judged relevant
+    missed_relevant: int  # articles it did not match, judged relevant (missed reports)
+    recent: list[dict[str, Any]]  # newest first, undone ones included
+
+    @property
+    def precision(self) -> float | None:
+        return self.relevant / self.judged if self.judged else None
+
+
+def watch_feedback(db: Readable, watch: str, limit: int) -> WatchFeedback:
+    """Precision from the team's judgements and the recent judgements: two queries."""
+    counts = db.execute(
+        "SELECT COUNT(CASE WHEN m.matched = 1 THEN 1 END),"
+        " COUNT(CASE WHEN m.matched = 1 AND j.relevant = 1 THEN 1 END),"
+        " COUNT(CASE WHEN COALESCE(m.matched, 0) = 0 AND j.relevant = 1 THEN 1 END)"
+        " FROM (SELECT article_id, MAX(id) AS id FROM judgements"
+        " WHERE watch = ? AND undone_at IS NULL GROUP BY article_id) latest"
+        " JOIN judgements j ON j.id = latest.id"
+        " LEFT JOIN matches m ON m.article_id = j.article_id AND m.watch = j.watch",
+        (watch,),
+    ).fetchone()
+    recent = db.execute(JUDGEMENT_COLUMNS + " WHERE j.watch = ? ORDER BY j.id DESC LIMIT ?",
+                        (watch, limit))  # fmt: skip
+    return WatchFeedback(int(counts[0]), int(counts[1]), int(counts[2]), [dict(r) for r in recent])
 
 
 def outlet_health(db: Readable) -> dict[str, dict[str, Any]]:
