@@ -22,7 +22,7 @@ import itertools
 import os
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,12 @@ import numpy as np
 from benchmarks.corpus_eval import DEFAULT_LABELS, Counts, load_part, load_watches, to_article
 from wirewatch import defaults
 from wirewatch.backtest import LabelSpec, parse_label_spec, parse_published
-from wirewatch.feedback.examples import Example, FeedbackExamples
+from wirewatch.feedback.examples import (
+    DEFAULT_CORRECTION,
+    Example,
+    FeedbackExamples,
+    detector_margin,
+)
 from wirewatch.models import ArticleEncoding, WatchMatch
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.matcher import Matcher
@@ -60,15 +65,28 @@ class Params:
     relevant_similarity: float = defaults.FEEDBACK_RELEVANT_SIMILARITY
     not_relevant_similarity: float = defaults.FEEDBACK_NOT_RELEVANT_SIMILARITY
     margin: float = defaults.FEEDBACK_NEIGHBOUR_MARGIN
+    correction: dict[str, Any] | None = field(default_factory=lambda: dict(DEFAULT_CORRECTION))
 
     def __str__(self) -> str:
+        options = ", ".join(f"{k} {v}" for k, v in (self.correction or {"off": ""}).items())
         return (
             f"relevant {self.relevant_similarity:.2f}, not relevant "
-            f"{self.not_relevant_similarity:.2f}, margin {self.margin:.2f}"
+            f"{self.not_relevant_similarity:.2f}, margin {self.margin:.2f}; detector "
+            f"correction: {options.strip()}"
         )
 
 
-NO_FEEDBACK = Params(2.0, 2.0, 0.0)  # no neighbour is ever that close
+NO_FEEDBACK = Params(2.0, 2.0, 0.0, None)  # no neighbour is ever that close, no correction
+
+
+def example(
+    item: dict[str, Any], relevant: bool, number: int, prepared: Any, encoding: Any, detectors: Any
+) -> Example:
+    """The judged item as the service's learner makes it (feedback/learner.py)."""
+    vector = np.asarray(encoding.vectors[0], dtype=np.float32)
+    margin = detector_margin(prepared, encoding.events, detectors)
+    features, kinds = encoding.event_features, encoding.event_kinds
+    return Example(str(item["id"]), relevant, number, vector, features, kinds, margin)
 
 
 def replay_watch(
@@ -78,6 +96,7 @@ def replay_watch(
     encodings: Sequence[ArticleEncoding],
     decisions: Sequence[WatchMatch],
     params: Params,
+    detectors: Any = None,
 ) -> Replay:
     cut = int(len(items) * JUDGED_SHARE)
     examples: list[Example] = []
@@ -91,8 +110,8 @@ def replay_watch(
             before.add(match.matched, relevant)
             after.add(decided.matched, relevant)
         elif decided.matched or relevant:  # the analyst judges every alert and every miss
-            vector = np.asarray(encoding.vectors[0], dtype=np.float32)
-            examples.append(Example(str(item["id"]), relevant, len(examples) + 1, vector))
+            number = len(examples) + 1
+            examples.append(example(item, relevant, number, prepared, encoding, detectors))
             hook = FeedbackExamples({prepared.name: examples}, **options)
     return Replay(prepared.name, before, after, len(examples))
 
@@ -109,7 +128,9 @@ def run_all(
     for prepared in matcher.prepared:
         decisions = [next(m for m in matches if m.watch == prepared.name) for _, matches in results]
         spec = specs[prepared.name]
-        replays.append(replay_watch(prepared, spec, items, encodings, decisions, params))
+        replays.append(
+            replay_watch(prepared, spec, items, encodings, decisions, params, matcher.detectors)
+        )
     return replays
 
 
@@ -165,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--not-relevant-similarity", type=float, default=Params.not_relevant_similarity
     )
     parser.add_argument("--margin", type=float, default=Params.margin)
+    parser.add_argument("--no-correction", action="store_true", help="near copies only")
     parser.add_argument("--cache", type=Path, help="keep the day-one decisions in this folder")
     args = parser.parse_args(argv)
     if args.sweep and args.part == "test":
@@ -186,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sweep(matcher, specs, items, results)
     else:
         params = Params(args.relevant_similarity, args.not_relevant_similarity, args.margin)
+        if args.no_correction:
+            params = Params(
+                params.relevant_similarity, params.not_relevant_similarity, params.margin, None
+            )
         report(run_all(matcher, specs, items, results, params), params)
     return 0
 

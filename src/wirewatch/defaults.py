@@ -128,6 +128,14 @@ GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 FEEDBACK_RELEVANT_SIMILARITY = 0.98
 FEEDBACK_NOT_RELEVANT_SIMILARITY = 0.80
 FEEDBACK_NEIGHBOUR_MARGIN = 0.05
+# a detector watch's correction by its judgements (feedback/correction.py): "vote" or "logistic"
+FEEDBACK_CORRECTION = "vote"
+FEEDBACK_CORRECTION_SPACE = "kinds"  # ... compares the head's reading ("kinds") or "e5" inputs
+FEEDBACK_CORRECTION_PROMOTES = False  # ... may turn a miss into a match (else: drops only)
+FEEDBACK_VOTE_WIDTH = 0.02  # cosine scale of a judged article's vote
+FEEDBACK_VOTE_WEIGHT = 1.0  # the most the votes move the detector's margin (logit units)
+FEEDBACK_VOTE_PRIOR = 1.0  # the unchanged detector's weight among the votes
+FEEDBACK_CORRECTION_STRENGTH = 1.0  # L2 penalty of the "logistic" correction
 FEEDBACK_POLL_S = 2.0  # the running service looks for new judgements (the CLI's) this often
 FEEDBACK_MUTE_S = 24 * HOUR  # Slack's "Mute this story for a while"
 FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory

@@ -68,6 +68,8 @@ class ArticleEncoding:
     opening_stems: frozenset[str] = frozenset()  # ... and of the text's first sentence
     opinion: bool = False  # an editorial, op-ed, column or letter (rules/genre.py)
     events: dict[str, float] | None = None  # P(event type) by the learned detectors
+    event_features: np.ndarray | None = None  # what the detectors read (rules/leads.py)
+    event_kinds: np.ndarray | None = None  # the detectors' head: P(each of its classes)
 
     @property
     def lead_vector(self) -> np.ndarray:

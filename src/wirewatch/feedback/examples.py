@@ -12,8 +12,12 @@ decision (`adjust`):
   closer to it than to any judged not relevant) matches, provided the watch's region gate
   passed and it is no opinion piece: another copy of a missed report is not missed again.
 
-This holds whatever decided the watch (similarity or a learned detector), so it is one small
-step after the decision, in one place. An empty set changes nothing.
+This holds whatever decided the watch (similarity or a learned detector). Then, for a watch
+decided by a learned detector, the judgements generalise beyond copies: a per-watch
+correction of the detector's margin, fitted to the judged articles' detector inputs
+(feedback/correction.py), decides the article again, so after a few single attacks judged not
+relevant for a coordinated-attacks watch another single attack no longer fires it. It is one
+small step after the decision, in one place. An empty set changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from typing import Any
 import numpy as np
 
 from wirewatch import defaults
+from wirewatch.feedback.correction import (
+    Correction,
+    Vote,
+    fit_correction,
+    logit,
+    representation,
+)
 from wirewatch.models import ArticleEncoding, WatchMatch
 
 OPINION = "opinion piece"
@@ -36,6 +47,9 @@ class Example:
     relevant: bool
     judgement_id: int
     vector: np.ndarray  # the article's lead vector, L2-normalised
+    features: np.ndarray | None = None  # the detectors' input (None: not read by them)
+    kinds: np.ndarray | None = None  # ... and their head's reading, P(each of its classes)
+    margin: float | None = None  # logit(p) - logit(threshold) of the watch's detector
 
 
 @dataclass(frozen=True)
@@ -45,13 +59,15 @@ class WatchExamples:
     vectors: np.ndarray  # (n, dim)
     relevant: np.ndarray  # (n,) bool
     examples: tuple[Example, ...]
+    correction: Correction | Vote | None = None  # of its detector (None: not decided by one)
 
     @classmethod
-    def of(cls, examples: Sequence[Example]) -> WatchExamples:
+    def of(cls, examples: Sequence[Example], correction: Mapping[str, Any] | None) -> WatchExamples:
         return cls(
             np.stack([e.vector for e in examples]).astype(np.float32),
             np.array([e.relevant for e in examples], dtype=bool),
             tuple(examples),
+            None if correction is None else correction_of(examples, **correction),
         )
 
     def nearest(self, vector: np.ndarray, relevant: bool) -> tuple[float, Example | None]:
@@ -65,6 +81,42 @@ class WatchExamples:
         return float(sims[best]), chosen
 
 
+def detector_margin(watch: Any, events: Mapping[str, float] | None, detectors: Any) -> float | None:
+    """``logit(p) - logit(threshold)`` of the detector that decides ``watch`` on an article the
+    detectors read as ``events``; None for a watch decided by similarity."""
+    event = getattr(watch, "event", None)
+    if event is None or events is None or detectors is None:
+        return None
+    return float(logit(events[event]) - logit(detectors.threshold(event)))
+
+
+def correction_of(
+    examples: Sequence[Example],
+    kind: str = defaults.FEEDBACK_CORRECTION,
+    space: str = defaults.FEEDBACK_CORRECTION_SPACE,
+    promotes: bool = defaults.FEEDBACK_CORRECTION_PROMOTES,
+    **options: float,
+) -> Correction | Vote | None:
+    """The detector correction fitted to the examples read by the detectors, if any;
+    ``options``: the chosen kind's parameters (feedback/correction.py)."""
+    read = [e for e in examples if e.features is not None and e.margin is not None]
+    if not read:
+        return None
+    features = [representation(space, e.features, e.kinds) for e in read]
+    relevant = [e.relevant for e in read]
+    if kind == "vote":
+        return Vote.of(features, relevant, space=space, promotes=promotes, **options)
+    margins = [e.margin for e in read]
+    return replace(
+        fit_correction(features, margins, relevant, **options),  # type: ignore[arg-type]
+        space=space,
+        promotes=promotes,
+    )
+
+
+DEFAULT_CORRECTION = {"kind": defaults.FEEDBACK_CORRECTION}
+
+
 class FeedbackExamples:
     """Every watch's judged examples; immutable once built (swapped whole on a change)."""
 
@@ -75,10 +127,13 @@ class FeedbackExamples:
         relevant_similarity: float = defaults.FEEDBACK_RELEVANT_SIMILARITY,
         not_relevant_similarity: float = defaults.FEEDBACK_NOT_RELEVANT_SIMILARITY,
         margin: float = defaults.FEEDBACK_NEIGHBOUR_MARGIN,
+        correction: Mapping[str, Any] | None = DEFAULT_CORRECTION,
     ) -> None:
         self.similarity = {True: relevant_similarity, False: not_relevant_similarity}
         self.margin = margin
-        self.by_watch = {w: WatchExamples.of(list(e)) for w, e in (examples or {}).items() if e}
+        self.by_watch = {
+            w: WatchExamples.of(list(e), correction) for w, e in (examples or {}).items() if e
+        }
 
     def __len__(self) -> int:
         return sum(len(w.examples) for w in self.by_watch.values())
@@ -88,6 +143,15 @@ class FeedbackExamples:
         examples = self.by_watch.get(match.watch)
         if examples is None or not len(encoding.vectors):
             return match
+        adjusted = self._like_neighbour(watch, encoding, match, examples)
+        if adjusted is not match or examples.correction is None:
+            return adjusted
+        return corrected(watch, encoding, match, examples.correction)
+
+    def _like_neighbour(
+        self, watch: Any, encoding: ArticleEncoding, match: WatchMatch, examples: WatchExamples
+    ) -> WatchMatch:
+        """The decision of a judged near copy (see the module's docstring), else ``match``."""
         vector = np.asarray(encoding.vectors[0], dtype=np.float32)
         wanted, neighbour = examples.nearest(vector, relevant=not match.matched)
         unwanted, _ = examples.nearest(vector, relevant=match.matched)
@@ -110,3 +174,35 @@ class FeedbackExamples:
             reason=f"feedback: like {neighbour.article_id}, judged relevant "
             f"(#{neighbour.judgement_id}, similarity {wanted:.2f}); was: {match.reason}",
         )
+
+
+def corrected(
+    watch: Any, encoding: ArticleEncoding, match: WatchMatch, correction: Correction | Vote
+) -> WatchMatch:
+    """A detector watch's decision with its judgements' correction of the margin."""
+    event = getattr(watch, "event", None)
+    if (
+        event is None
+        or encoding.events is None
+        or encoding.event_features is None
+        or encoding.event_kinds is None
+        or encoding.opinion
+        or match.excluded_by is not None
+    ):
+        return match  # not decided by its detector, or excluded whatever it reads
+    margin = float(logit(match.score) - logit(match.threshold))
+    read = representation(correction.space, encoding.event_features, encoding.event_kinds)
+    now = margin + correction.shift(read)
+    if (now >= 0) == match.matched or (not match.matched and not correction.promotes):
+        return match
+    if not match.matched and (
+        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
+    ):
+        return match  # the detector alone never decides a specific watch, nor the region
+    verdict = "relevant" if now >= 0 else "not relevant"
+    return replace(
+        match,
+        matched=now >= 0,
+        reason=f"feedback: {correction.judged} judgements make it read {verdict} "
+        f"(detector margin {margin:+.2f} corrected to {now:+.2f}); was: {match.reason}",
+    )

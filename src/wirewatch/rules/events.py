@@ -159,6 +159,14 @@ class EventDetectors:
         readings = [reading(a.title, a.text) for a in articles]
         return self.probabilities(await self.encoder.features_async(readings))
 
+    async def article_features(self, articles: Sequence[Any]) -> np.ndarray:
+        """What the detectors read of each article (title and lead sentences, encoded in the
+        lead encoder's worker thread): ``probabilities`` of it, and feedback's correction."""
+        if not articles:
+            return np.zeros((0, self.head.weights.shape[1]), dtype=np.float32)
+        readings = [reading(a.title, a.text) for a in articles]
+        return await self.encoder.features_async(readings)
+
     def threshold(self, label: str) -> float:
         return self.detectors[label].threshold
 

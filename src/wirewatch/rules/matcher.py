@@ -284,16 +284,20 @@ class Matcher:
             analysed = [(lead_passages(p, n), n, places) for p, n, places in analysed]
         texts = [p for passages, _, _ in analysed for p in passages]
         events: list[dict[str, float] | None] = [None] * len(articles)
+        features: Any = [None] * len(articles)
+        kinds: Any = [None] * len(articles)
         if self.reads_events:  # the two models side by side, each in its own worker thread
-            encoded, events = await asyncio.gather(  # type: ignore[assignment]
+            encoded, features = await asyncio.gather(
                 self._encode(texts),
-                self.detectors.read_articles(articles),  # type: ignore[union-attr]
+                self.detectors.article_features(articles),  # type: ignore[union-attr]
             )
+            events = self.detectors.probabilities(features)  # type: ignore[union-attr,assignment]
+            kinds = self.detectors.head.probabilities(features)  # type: ignore[union-attr]
         else:
             encoded = await self._encode(texts)
         encodings, start = [], 0
-        for article, (passages, leads, places), opening, event_probabilities in zip(
-            articles, analysed, openings, events, strict=True
+        for article, (passages, leads, places), opening, event_probabilities, read, kind in zip(
+            articles, analysed, openings, events, features, kinds, strict=True
         ):
             end = start + len(passages)
             encodings.append(
@@ -307,6 +311,8 @@ class Matcher:
                     opening_stems=opening,
                     opinion=is_opinion(article.title, article.url),
                     events=event_probabilities,
+                    event_features=read,
+                    event_kinds=kind,
                 )
             )
             start = end
