@@ -125,3 +125,29 @@ def test_story_lock_serializes_two_instances(pg_database):
 def test_bad_postgresql_url_is_a_clear_error(postgres_server):
     with pytest.raises(Exception, match="does not exist"):
         Store(postgres_server.url("no_such_database"))
+
+
+def test_a_dropped_connection_is_opened_again_and_a_broken_transaction_fails(pg_database):
+    """The server drops the instance's connection (a restart, a failover): /healthz may see
+    it once, then the store answers again with no restart of the instance; a transaction the
+    drop broke fails as a whole and leaves nothing behind."""
+    import psycopg
+
+    store = Store(pg_database)
+
+    def drop_connection() -> None:
+        pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    drop_connection()
+    answers = [store.reachable() for _ in range(2)]
+    assert answers[-1], answers  # the first may fail; the next opens a new connection
+    store.execute("CREATE TABLE kept (n INTEGER)")
+
+    with pytest.raises(psycopg.OperationalError), store.transaction():
+        store.execute("INSERT INTO kept VALUES (1)")
+        drop_connection()
+        store.execute("INSERT INTO kept VALUES (2)")
+    assert store.execute("SELECT COUNT(*) FROM kept").fetchone()[0] == 0
+    store.close()

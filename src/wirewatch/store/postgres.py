@@ -9,6 +9,10 @@ holder committed. `lock(key)` is `pg_advisory_xact_lock`, released at commit or 
 also when the process dies; rows are claimed `FOR UPDATE SKIP LOCKED`.
 
 Migrations run under an advisory lock, so instances started together migrate once.
+
+A connection the server dropped (a restart, a failover, an idle timeout) is opened again by
+the next statement outside a transaction; a transaction it broke fails as a whole (the server
+rolled it back), and whoever retries that work gets the new connection.
 """
 
 from __future__ import annotations
@@ -70,14 +74,27 @@ class PostgresDatabase(Database):
         super().__init__()
         self.url = url
         self.path = redact_url(url)
-        self.conn = psycopg.connect(url, autocommit=True, row_factory=_rows)
+        self.conn = self._connect()
         self._migrate()
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.conn.execute(placeholders(sql), tuple(params))
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True, row_factory=_rows)
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection, opened again if the server dropped it (not inside a transaction:
+        that one is lost with the connection, and must fail)."""
+        if self.conn.broken and not self.in_transaction:
+            self.conn.close()
+            self.conn = self._connect()
+        return self.conn
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Any] | None:
+        if sql == "ROLLBACK" and self.conn.broken:
+            return None  # the server rolled the transaction back when the connection went
+        return self._live().execute(placeholders(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> psycopg.Cursor[Any]:
-        cursor = self.conn.cursor()
+        cursor = self._live().cursor()
         cursor.executemany(placeholders(sql), [tuple(row) for row in rows])
         return cursor
 
