@@ -200,4 +200,10 @@ MIGRATIONS: list[str | Migration] = [
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_until TEXT
     """,
+    # 10: the dashboard's orders (issue 20): a watch's recent decisions newest first, and
+    # the stories page across watches by last update, read in index order up to the page
+    """
+    CREATE INDEX articles_by_published ON articles (published);
+    CREATE INDEX stories_by_last_seen ON stories (last_seen)
+    """,
 ]
