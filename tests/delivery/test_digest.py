@@ -176,6 +176,19 @@ async def test_the_schedule_follows_the_cron_expression_in_its_timezone(store, s
         scheduler.shutdown()
 
 
+def test_a_late_run_is_for_the_slot_it_was_scheduled_for(store, smtp_server):
+    """Instances whose cron jobs run minutes apart (a busy loop, within the misfire grace)
+    claim the same slot, so one of them sends that digest; the next slot is another claim."""
+    config = smtp_server.notifier_config(schedule="0 7 * * *", timezone="Asia/Karachi")
+    scheduler = DigestScheduler(sender_for(store, config, clock=Clock()), [config])
+    slot = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 07:00 in Karachi
+    on_time, late = slot + timedelta(seconds=3), slot + timedelta(minutes=7, seconds=40)
+    assert scheduler.due(config.name, on_time) == scheduler.due(config.name, late) == slot
+    assert scheduler.due(config.name, slot + timedelta(days=1, minutes=2)) == slot + timedelta(
+        days=1
+    )
+
+
 async def test_an_article_arriving_while_a_digest_is_sent_waits_for_the_next_one(
     store, smtp_server
 ):

@@ -11,8 +11,9 @@ rows that keep failing for the notifier's `dead_after` are dead-lettered, never
 dropped.
 
 Several instances on one database each schedule every digest; `claim` lets one of them
-send each scheduled digest (`LeaseRepository.claim_digest`, keyed by the minute it was
-due: cron's resolution), and its retries stay with it.
+send each scheduled digest (`LeaseRepository.claim_digest`, keyed by the cron slot it is
+for, not by when its job happened to run: a run late by up to the misfire grace keeps its
+slot), and its retries stay with it.
 
 Rows taken for a digest are first made due (`claim`), so that an article arriving
 while the message is being sent cannot join a row that is about to be marked
@@ -24,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -39,6 +40,8 @@ from wirewatch.models import Alert
 from wirewatch.notifiers.email import EmailDigestNotifier
 from wirewatch.store import OutboxRow, Store
 from wirewatch.util import utcnow
+
+DIGEST_GRACE = timedelta(seconds=defaults.DIGEST_MISFIRE_GRACE_S)
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +192,15 @@ class DigestScheduler:
         self.claim = claim
         self.scheduler = AsyncIOScheduler()
         self.reports: list[DigestReport] = []
+        self.triggers = {
+            c.name: CronTrigger.from_crontab(c.schedule, timezone=c.timezone) for c in configs
+        }
 
     def start(self) -> None:
         for config in self.configs:
-            trigger = CronTrigger.from_crontab(config.schedule, timezone=config.timezone)
             self.scheduler.add_job(
                 self._scheduled,
-                trigger,
+                self.triggers[config.name],
                 args=[config.name],
                 id=config.name,
                 coalesce=True,
@@ -204,9 +209,19 @@ class DigestScheduler:
             )
         self.scheduler.start()
 
+    def due(self, name: str, now: datetime) -> datetime:
+        """The cron slot a run at `now` is for: the schedule's last time at or before `now`
+        within the misfire grace (so instances whose jobs ran minutes apart agree), else
+        `now`'s minute."""
+        trigger = self.triggers[name]
+        slot, when = None, trigger.get_next_fire_time(None, now - DIGEST_GRACE)
+        while when is not None and when <= now:
+            slot, when = when, trigger.get_next_fire_time(when, when + timedelta(seconds=1))
+        return (slot or now).astimezone(UTC).replace(second=0, microsecond=0)
+
     async def _scheduled(self, name: str) -> None:
         """The cron job: send the digest, unless another instance has this one."""
-        due = utcnow().replace(second=0, microsecond=0)
+        due = self.due(name, utcnow())
         if self.claim is not None and not self.claim(name, due):
             log.info("digest %s due %s: sent by another instance", name, due.isoformat())
             return
