@@ -22,7 +22,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: install
 	$(BIN)/wirewatch demo
 
+# chromium and postgresql for the tests, installed when missing (scripts/system-packages.sh)
 test: install
+	scripts/system-packages.sh test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/hadolint --no-color --failure-threshold warning Dockerfile
@@ -31,6 +33,7 @@ test: install
 # The container image (wirewatch:latest) with podman, offline from local wheels where this
 # machine has them, then its smoke test: see the README's Container section.
 image:
+	scripts/system-packages.sh image
 	scripts/image-build.sh
 	scripts/image-smoke.sh
 

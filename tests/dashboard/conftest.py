@@ -68,7 +68,7 @@ def users_url(live: LiveService) -> str:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not chromium_available():
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does)")
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
