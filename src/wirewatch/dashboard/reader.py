@@ -21,7 +21,7 @@ T = TypeVar("T")
 class Reader:
     def __init__(self, service: Service) -> None:
         self.service = service
-        path = getattr(service.config.storage, "sqlite_path", None)
+        path = service.config.storage.sqlite_path  # None on PostgreSQL
         self.inline = path == ":memory:"
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="dashboard-reads")
         self._db: Any = None
