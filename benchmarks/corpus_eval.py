@@ -41,7 +41,7 @@ import numpy as np
 import yaml
 
 from benchmarks.corpus_check import ITEMS
-from benchmarks.corpus_split import load_split, part_of
+from benchmarks.corpus_split import load_split, original_test_events, part_of
 from benchmarks.keyword_baseline import QUERIES, KeywordQuery
 from wirewatch import defaults
 from wirewatch.backtest import LabelSpec, parse_label_spec, parse_published
@@ -102,9 +102,10 @@ def load_items(folder: Path) -> list[dict[str, Any]]:
     return items
 
 
-def load_part(part: str) -> list[dict[str, Any]]:
-    """The repository corpus's training or frozen test part (or all of it)."""
-    test_events = load_split()
+def load_part(part: str, original: bool = False) -> list[dict[str, Any]]:
+    """The repository corpus's training or frozen test part (or all of it); `original`: the
+    test part as first chosen, before events were added to it."""
+    test_events = original_test_events() if original else load_split()
     items = []
     for path in sorted(ITEMS.glob("*.jsonl")):
         with path.open(encoding="utf-8") as lines:
@@ -277,11 +278,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the English model reads only the lead, headline and the detectors' sentences "
         "(what reading every sentence costs and gains)",
     )
+    parser.add_argument(
+        "--original",
+        action="store_true",
+        help="with --part test: the test part as first chosen, before the corpus's extensions "
+        "(to compare with figures measured on it)",
+    )
     args = parser.parse_args(argv)
+    if args.original and args.part != "test":
+        parser.error("--original goes with --part test")
     if args.floor_sweep and args.part == "test":
         parser.error("no sweep on the frozen test part: use --part train")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    items = load_part(args.part) if args.part else load_items(args.corpus)
+    items = load_part(args.part, args.original) if args.part else load_items(args.corpus)
     if not items:
         parser.error(f"no *.jsonl items under {args.part or args.corpus}")
     watches = load_watches(args.config)

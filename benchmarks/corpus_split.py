@@ -2,6 +2,7 @@
 
     python -m benchmarks.corpus_split            # writes corpus/split.json if it does not exist
     python -m benchmarks.corpus_split --check    # says how the recorded split divides the items
+    python -m benchmarks.corpus_split --extend   # assigns the events added since, by the same rule
 
 Every report of one event lands on the same side, and so does every event of one episode:
 events in one country within `EPISODE_DAYS` of each other whose ids share a distinctive
@@ -11,9 +12,12 @@ report (coordinated attack, other attack, shutdown, each near-miss kind, the res
 within a group, taken for the test part in the order of a hash of their first event id
 until the group's test items reach `TEST_SHARE`: the choice depends on nothing a detector
 could be tuned to.
-The recorded split is frozen: items added later go to the training part unless their
-event is already in the test part (so a new report of a test event never leaks into
-training).
+The recorded split is frozen: a new report of a recorded event goes to that event's side
+(so a new report of a test event never leaks into training). Events new to the corpus are
+assigned once, before anything is trained or measured on them, by `--extend`: the same rule
+applied to the new events alone (an episode that joins a recorded event follows its side),
+so the test part keeps its share as the corpus grows (a larger share of the new events
+when the whole part would fall below `TEST_FLOOR`); split.json logs each extension.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from benchmarks.corpus_check import ITEMS, read
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = ROOT / "corpus" / "split.json"
 TEST_SHARE = 0.32
+TEST_FLOOR = 0.30  # an extension takes more of the new events when the whole part would fall below
 SALT = "wirewatch-corpus-split-v1"
 EPISODE_DAYS = 3
 # words of event ids too common to tie two events together
@@ -62,6 +67,9 @@ COMMON_WORDS = frozenset(
         "block",
     ]
 )
+
+
+RULE = " ".join(__doc__.split("\n\n")[2:4]).replace("\n", " ")
 
 
 def event_group(items: list[dict]) -> str:
@@ -113,7 +121,7 @@ def episodes(event_ids: list[str]) -> list[list[str]]:
     return [sorted(members) for members in joined.values()]
 
 
-def choose_test_events(items: list[dict]) -> list[str]:
+def choose_test_events(items: list[dict], share: float = TEST_SHARE) -> list[str]:
     by_event: dict[str, list[dict]] = defaultdict(list)
     for item in items:
         by_event[item["event_id"]].append(item)
@@ -126,7 +134,7 @@ def choose_test_events(items: list[dict]) -> list[str]:
         total = sum(len(by_event[e]) for episode in group for e in episode)
         taken = 0
         for episode in sorted(group, key=lambda members: rank(members[0])):
-            if taken >= TEST_SHARE * total:
+            if taken >= share * total:
                 break
             chosen.extend(episode)
             taken += sum(len(by_event[e]) for e in episode)
@@ -135,6 +143,49 @@ def choose_test_events(items: list[dict]) -> list[str]:
 
 def load_split() -> set[str]:
     return set(json.loads(SPLIT.read_text(encoding="utf-8"))["test_events"])
+
+
+def unassigned_events(items: list[dict], record: dict) -> set[str]:
+    """Events of the corpus that the recorded split has not assigned to either part."""
+    assigned = set(record["test_events"]) | set(record["train_events"])
+    return {i["event_id"] for i in items} - assigned
+
+
+def extend(items: list[dict], record: dict, when: str) -> dict:
+    """The record with the corpus's new events assigned: an episode that holds a recorded
+    event follows its side, the other new episodes are split by the rule of
+    `choose_test_events` among themselves."""
+    new = unassigned_events(items, record)
+    test, train = set(record["test_events"]), set(record["train_events"])
+    free = []
+    for episode in episodes(sorted({i["event_id"] for i in items})):
+        fresh = [e for e in episode if e in new]
+        if not fresh:
+            continue
+        if test & set(episode):
+            test.update(fresh)
+        elif train & set(episode):
+            train.update(fresh)
+        else:
+            free.extend(fresh)
+    free_items = [i for i in items if i["event_id"] in free]
+    in_test = sum(i["event_id"] in test for i in items)
+    needed = (TEST_FLOOR * len(items) - in_test) / max(len(free_items), 1)
+    chosen = set(choose_test_events(free_items, min(1.0, max(TEST_SHARE, needed))))
+    test |= chosen
+    train |= set(free) - chosen
+    added = sorted(test - set(record["test_events"]))
+    log = {"date": when, "new_events": len(new), "items": sum(i["event_id"] in new for i in items),
+           "to_test": len(added), "test_events_added": added}  # fmt: skip
+    return {**record, "test_events": sorted(test), "train_events": sorted(train),
+            "extensions": [*record.get("extensions", []), log]}  # fmt: skip
+
+
+def original_test_events() -> set[str]:
+    """The test part as first chosen, before any extension."""
+    record = json.loads(SPLIT.read_text(encoding="utf-8"))
+    added = {e for log in record.get("extensions", []) for e in log["test_events_added"]}
+    return set(record["test_events"]) - added
 
 
 def part_of(item: dict, test_events: set[str]) -> str:
@@ -157,18 +208,27 @@ def describe(items: list[dict], test_events: set[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="describe the recorded split")
+    parser.add_argument("--extend", action="store_true", help="assign events new to the corpus")
     args = parser.parse_args(argv)
     items, problems = read(sorted(ITEMS.glob("*.jsonl")))
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    if not args.check:
+    if args.extend:
+        record = json.loads(SPLIT.read_text(encoding="utf-8"))
+        record = extend(items, record, date.today().isoformat())
+        record["rule"] = RULE
+        SPLIT.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        print(f"extension: {record['extensions'][-1]}")
+    elif not args.check:
         if SPLIT.exists():
             print(f"{SPLIT} exists: the split is frozen (--check describes it)", file=sys.stderr)
             return 1
         test_events = choose_test_events(items)
-        record = {"rule": __doc__.split("\n\n")[2].replace("\n", " "), "salt": SALT,
-                  "test_share": TEST_SHARE, "test_events": test_events}  # fmt: skip
+        train_events = sorted({i["event_id"] for i in items} - set(test_events))
+        record = {"rule": RULE, "salt": SALT,
+                  "test_share": TEST_SHARE, "test_events": test_events,
+                  "train_events": train_events}  # fmt: skip
         SPLIT.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", "utf-8")
     print(describe(items, load_split()))
     return 0

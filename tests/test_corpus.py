@@ -6,10 +6,11 @@ sure an edit of the corpus cannot quietly move an event across it or break an it
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from benchmarks.corpus_check import ITEMS, read
-from benchmarks.corpus_split import episodes, load_split, part_of
+from benchmarks.corpus_split import SPLIT, episodes, extend, load_split, part_of, unassigned_events
 
 
 def corpus() -> list[dict]:
@@ -63,3 +64,42 @@ def test_no_episode_straddles_the_split():
         for event in episode:
             sides[episode[0]].add("test" if event in test_events else "train")
     assert all(len(s) == 1 for s in sides.values())
+
+
+def test_every_event_was_assigned_before_use():
+    """A new event reaches a benchmark only after `corpus_split --extend` put it on a side."""
+    record = json.loads(SPLIT.read_text(encoding="utf-8"))
+    assert unassigned_events(corpus(), record) == set()
+    assert not set(record["test_events"]) & set(record["train_events"])
+
+
+def item(event_id: str, **labels: bool) -> dict:
+    return {"event_id": event_id, "kind": None, "labels": {"attack": False, **labels}}
+
+
+def test_an_extension_keeps_recorded_events_and_follows_their_episodes():
+    record = {
+        "test_events": ["evt-in-2020-01-05-kashmir-shutdown"],
+        "train_events": ["evt-br-2015-12-16-whatsapp-block"],
+    }
+    fresh = [
+        item(f"evt-ng-2021-0{m}-0{d}-village-raid", attack=True) for m in (1, 3, 5) for d in (1, 5)
+    ]
+    items = [
+        item("evt-in-2020-01-05-kashmir-shutdown"),
+        item("evt-in-2020-01-06-kashmir-shutdown-extended"),  # joins the test event's episode
+        item("evt-br-2015-12-16-whatsapp-block"),
+        item("evt-br-2015-12-17-whatsapp-block-lifted"),  # joins the training event's episode
+        *fresh,
+    ]
+    extended = extend(items, record, "2026-12-07")
+    assert set(record["test_events"]) <= set(extended["test_events"])
+    assert "evt-in-2020-01-06-kashmir-shutdown-extended" in extended["test_events"]
+    assert "evt-br-2015-12-17-whatsapp-block-lifted" in extended["train_events"]
+    new_test = set(extended["test_events"]) & {i["event_id"] for i in fresh}
+    assert 1 <= len(new_test) < len(fresh)  # the free events are split, not sent to one side
+    assert unassigned_events(items, extended) == set()
+    (log,) = extended["extensions"]
+    assert log["to_test"] == 1 + len(new_test) and log["new_events"] == log["items"] == 8
+    added = set(extended["test_events"]) - set(record["test_events"])
+    assert set(log["test_events_added"]) == added
