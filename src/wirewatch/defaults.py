@@ -128,14 +128,20 @@ GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 FEEDBACK_RELEVANT_SIMILARITY = 0.98
 FEEDBACK_NOT_RELEVANT_SIMILARITY = 0.80
 FEEDBACK_NEIGHBOUR_MARGIN = 0.05
-# a detector watch's correction by its judgements (feedback/correction.py): "vote" or "logistic"
-FEEDBACK_CORRECTION = "vote"
-FEEDBACK_CORRECTION_SPACE = "kinds"  # ... compares the head's reading ("kinds") or "e5" inputs
+# a detector watch's adaptation to its judgements: "refit" (its own copy of the detectors' head
+# refitted with them, feedback/refit.py, then the vote), "vote" or "logistic" (a correction of
+# the detector's margin alone, feedback/correction.py); chosen by benchmarks/feedback_cv.py
+FEEDBACK_CORRECTION = "refit"
+FEEDBACK_CORRECTION_SPACE = "kinds"  # the vote compares the head's reading ("kinds") or "e5"
 FEEDBACK_CORRECTION_PROMOTES = False  # ... may turn a miss into a match (else: drops only)
 FEEDBACK_VOTE_WIDTH = 0.02  # cosine scale of a judged article's vote
 FEEDBACK_VOTE_WEIGHT = 1.0  # the most the votes move the detector's margin (logit units)
 FEEDBACK_VOTE_PRIOR = 1.0  # the unchanged detector's weight among the votes
 FEEDBACK_CORRECTION_STRENGTH = 1.0  # L2 penalty of the "logistic" correction
+FEEDBACK_REFIT_WEIGHT = 10.0  # a judged article's sample weight in the refit (training items)
+FEEDBACK_REFIT_PROMOTES = False  # ... may the refitted head turn a miss into a match
+FEEDBACK_REFIT_VOTE = True  # ... and the vote after it (on what the refit left matched)
+FEEDBACK_REFIT_ITERATIONS = 500  # L-BFGS iterations at most (from the shipped head: ~100)
 FEEDBACK_POLL_S = 2.0  # the running service looks for new judgements (the CLI's) this often
 FEEDBACK_MUTE_S = 24 * HOUR  # Slack's "Mute this story for a while"
 FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory

@@ -10,6 +10,7 @@ the service's own Socket Mode connection to the local Slack server.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 import sys
 import time
@@ -79,18 +80,22 @@ def refreshed(examples: int):
     return lambda e: e.get("event") == "feedback.refreshed" and e.get("examples") == examples
 
 
-async def test_a_cli_judgement_changes_the_next_decision_and_survives_sigkill(
-    tmp_path, outlet_server, slack_api
-):
-    db = tmp_path / "w.db"
-    config = service_config(
+def write_config(tmp_path: Path, outlet_server, slack_api) -> Path:
+    return service_config(
         tmp_path,
-        storage=sqlite(db),
+        storage=sqlite(tmp_path / "w.db"),
         crawler=local_crawler(),
         outlets=[outlet_entry("wire", outlet_server.url("/feed.xml"), interval="10s")],
         watches=[attacks_watch(group_wait="0s", notify=["soc-slack"])],
         notifiers=[slack_notifier(slack_api, app_token=slack_api.app_token)],
     )
+
+
+async def test_a_cli_judgement_changes_the_next_decision_and_survives_sigkill(
+    tmp_path, outlet_server, slack_api
+):
+    db = tmp_path / "w.db"
+    config = write_config(tmp_path, outlet_server, slack_api)
     [first] = publish(outlet_server, 1)
     service = WirewatchProcess(config)
     await service.start()
@@ -128,5 +133,17 @@ async def test_a_cli_judgement_changes_the_next_decision_and_survives_sigkill(
         fourth = publish(outlet_server, 4)[3]
         matched, _ = await eventually(lambda: decision(db, fourth), what="the fourth copy")
         assert matched, "after the undo the watch alerts again"
+
+        # the app-level token rotated: a reload (SIGHUP) connects Socket Mode with the new one
+        slack_api.app_token = "xapp-1-wirewatch-rotated-app-token"
+        write_config(tmp_path, outlet_server, slack_api)
+        opened, ready = slack_api.connections, restarted.find("service.ready")[-1]
+        restarted.send(signal.SIGHUP)
+        await restarted.wait_for("config.reloaded", after=ready)
+        await eventually(lambda: slack_api.connections > opened, what="the new connection")
+        await eventually(lambda: len(slack_api.sockets) == 1, what="the old one closed")
+        message = slack_api.posts[0]
+        await slack_api.interact(block_action(message, "wirewatch-relevant", user="bilal"))
+        await eventually(lambda: "Judged relevant by bilal" in str(message.blocks), what="it")
     finally:
         assert await restarted.stop() == 0

@@ -164,6 +164,12 @@ async def test_request_url_mode_refuses_a_bad_signature_and_judges_a_signed_clic
         [judgement] = await eventually(store.feedback.list, what="the judgement")
         assert judgement.relevant and judgement.source == "slack"
         await eventually(lambda: "Judged relevant by ayesha" in json.dumps(message.blocks))
+
+        edits = message.edits  # a new source: the parent is rendered again, the line kept
+        update = sample_alert("story_update", story_id="s-1", outlets=("reuters",), known=1)
+        assert (await notifier.send(update, message.ts)).ok
+        assert message.edits == edits + 1 and "2 sources" in json.dumps(message.blocks)
+        assert "Judged relevant by ayesha" in json.dumps(message.blocks)
     finally:
         await runner.cleanup()
         await notifier.close()

@@ -13,9 +13,10 @@ decision (`adjust`):
   passed and it is no opinion piece: another copy of a missed report is not missed again.
 
 This holds whatever decided the watch (similarity or a learned detector). Then, for a watch
-decided by a learned detector, the judgements generalise beyond copies: a per-watch
-correction of the detector's margin, fitted to the judged articles' detector inputs
-(feedback/correction.py), decides the article again, so after a few single attacks judged not
+decided by a learned detector, the judgements generalise beyond copies: the watch's own copy
+of the detectors' head, refitted on their training items plus its judged articles
+(feedback/refit.py; or, without the training items, a correction of the detector's margin,
+feedback/correction.py), decides the article again, so after a few single attacks judged not
 relevant for a coordinated-attacks watch another single attack no longer fires it. It is one
 small step after the decision, in one place. An empty set changes nothing.
 """
@@ -36,6 +37,7 @@ from wirewatch.feedback.correction import (
     logit,
     representation,
 )
+from wirewatch.feedback.refit import WatchHead, watch_head
 from wirewatch.models import ArticleEncoding, WatchMatch
 
 OPINION = "opinion piece"
@@ -60,15 +62,35 @@ class WatchExamples:
     relevant: np.ndarray  # (n,) bool
     examples: tuple[Example, ...]
     correction: Correction | Vote | None = None  # of its detector (None: not decided by one)
+    refit: WatchHead | None = None  # its own copy of the detectors' head (feedback/refit.py)
 
     @classmethod
-    def of(cls, examples: Sequence[Example], correction: Mapping[str, Any] | None) -> WatchExamples:
-        return cls(
-            np.stack([e.vector for e in examples]).astype(np.float32),
-            np.array([e.relevant for e in examples], dtype=bool),
-            tuple(examples),
-            None if correction is None else correction_of(examples, **correction),
-        )
+    def of(
+        cls,
+        examples: Sequence[Example],
+        correction: Mapping[str, Any] | None,
+        detectors: Any = None,
+        event: str | None = None,
+    ) -> WatchExamples:
+        vectors = np.stack([e.vector for e in examples]).astype(np.float32)
+        relevant = np.array([e.relevant for e in examples], dtype=bool)
+        if correction is None:
+            return cls(vectors, relevant, tuple(examples))
+        options = dict(correction)
+        if options.get("kind", defaults.FEEDBACK_CORRECTION) == "refit":
+            options.pop("kind", None)
+            vote = options.pop("vote", {} if defaults.FEEDBACK_REFIT_VOTE else None)
+            refit = refit_of(examples, detectors, event, **options)
+            if refit is not None or event is None:
+                then = vote is not None and refit is not None  # the vote after the refit
+                voted = correction_of(examples, kind="vote", **vote) if then else None
+                return cls(vectors, relevant, tuple(examples), voted, refit)
+            options = {"kind": "vote"}  # no training items: the vote instead
+        return cls(vectors, relevant, tuple(examples), correction_of(examples, **options))
+
+    def key(self) -> tuple[tuple[int, bool], ...]:
+        """What a refit depends on: the judgements and their verdicts."""
+        return tuple((e.judgement_id, e.relevant) for e in self.examples)
 
     def nearest(self, vector: np.ndarray, relevant: bool) -> tuple[float, Example | None]:
         """The closest example with that label, and its cosine (-1 when there is none)."""
@@ -114,6 +136,17 @@ def correction_of(
     )
 
 
+def refit_of(
+    examples: Sequence[Example], detectors: Any, event: str | None, **options: Any
+) -> WatchHead | None:
+    """The watch's refitted head (feedback/refit.py) from the examples the detectors read."""
+    read = [e for e in examples if e.features is not None]
+    if detectors is None or event is None or not read:
+        return None
+    features = [e.features for e in read]
+    return watch_head(detectors, event, features, [e.relevant for e in read], **options)
+
+
 DEFAULT_CORRECTION = {"kind": defaults.FEEDBACK_CORRECTION}
 
 
@@ -128,12 +161,33 @@ class FeedbackExamples:
         not_relevant_similarity: float = defaults.FEEDBACK_NOT_RELEVANT_SIMILARITY,
         margin: float = defaults.FEEDBACK_NEIGHBOUR_MARGIN,
         correction: Mapping[str, Any] | None = DEFAULT_CORRECTION,
+        detectors: Any = None,
+        events: Mapping[str, str | None] | None = None,
+        previous: FeedbackExamples | None = None,
     ) -> None:
+        """``detectors`` and ``events`` (watch -> the event type of its detector) let a detector
+        watch refit its own head; a watch whose judgements are those of ``previous`` (the set
+        this one replaces) keeps its refitted head instead of fitting it again."""
         self.similarity = {True: relevant_similarity, False: not_relevant_similarity}
         self.margin = margin
-        self.by_watch = {
-            w: WatchExamples.of(list(e), correction) for w, e in (examples or {}).items() if e
-        }
+        self.detectors = detectors
+        self.by_watch: dict[str, WatchExamples] = {}
+        for watch, judged in (examples or {}).items():
+            if not judged:
+                continue
+            event = (events or {}).get(watch)
+            kept = previous.by_watch.get(watch) if previous is not None else None
+            if (
+                kept is not None
+                and kept.refit is not None
+                and kept.refit.event == event
+                and previous is not None
+                and previous.detectors is detectors
+                and kept.key() == tuple((e.judgement_id, e.relevant) for e in judged)
+            ):
+                self.by_watch[watch] = kept
+            else:
+                self.by_watch[watch] = WatchExamples.of(list(judged), correction, detectors, event)
 
     def __len__(self) -> int:
         return sum(len(w.examples) for w in self.by_watch.values())
@@ -144,9 +198,13 @@ class FeedbackExamples:
         if examples is None or not len(encoding.vectors):
             return match
         adjusted = self._like_neighbour(watch, encoding, match, examples)
-        if adjusted is not match or examples.correction is None:
+        if adjusted is not match:
             return adjusted
-        return corrected(watch, encoding, match, examples.correction)
+        if examples.refit is not None:
+            adjusted = refitted(watch, encoding, match, examples.refit)
+        if examples.correction is not None:
+            adjusted = corrected(watch, encoding, adjusted, examples.correction)
+        return adjusted
 
     def _like_neighbour(
         self, watch: Any, encoding: ArticleEncoding, match: WatchMatch, examples: WatchExamples
@@ -205,4 +263,39 @@ def corrected(
         matched=now >= 0,
         reason=f"feedback: {correction.judged} judgements make it read {verdict} "
         f"(detector margin {margin:+.2f} corrected to {now:+.2f}); was: {match.reason}",
+    )
+
+
+def refitted(
+    watch: Any, encoding: ArticleEncoding, match: WatchMatch, refit: WatchHead
+) -> WatchMatch:
+    """A detector watch's decision by its own refitted head, where the shipped head's reading
+    of the lead decided it (not a sentence's reading, a similarity to examples, or a gate)."""
+    event = getattr(watch, "event", None)
+    if (
+        event is None
+        or encoding.events is None
+        or encoding.event_features is None
+        or encoding.opinion
+        or match.excluded_by is not None
+    ):
+        return match
+    fired = encoding.events[event] >= refit.threshold
+    if fired != match.matched:
+        return match  # something else decided it
+    probability = refit.probability(encoding.event_features)
+    fires = probability >= refit.threshold
+    if fires == fired or (fires and not refit.promotes):
+        return match
+    if fires and (
+        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
+    ):
+        return match  # the detector alone never decides a specific watch, nor the region
+    sign = "≥" if fires else "<"
+    return replace(
+        match,
+        matched=fires,
+        score=round(probability, 4),
+        reason=f"feedback: {event} detector refitted with {refit.judged} judgements reads "
+        f"{probability:.2f} {sign} {refit.threshold:.2f}; was: {match.reason}",
     )

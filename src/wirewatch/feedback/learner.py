@@ -4,8 +4,9 @@
 judgement was made or undone, by this process or another one (the CLI writes the shared
 store), the active judgements are read again, the lead vectors of newly judged articles are
 encoded, and read by the learned detectors when the matcher has them (kept afterwards), and
-a new `FeedbackExamples` (with each detector watch's correction fitted) is swapped into the
-matcher whole, so a batch being matched sees either the old set or the new one.
+a new `FeedbackExamples` (each judged detector watch's head refitted, in a worker thread, when
+its judgements changed) is swapped into the matcher whole, so a batch being matched sees
+either the old set or the new one.
 """
 
 from __future__ import annotations
@@ -58,8 +59,16 @@ class FeedbackLearner:
                 example = self._example(matcher, judgement)
                 if example is not None:
                     by_watch.setdefault(judgement.watch, []).append(example)
+            events = {w.name: w.event for w in getattr(matcher, "prepared", [])}
+            detectors, previous = getattr(matcher, "detectors", None), self.examples
             self.examples = await asyncio.to_thread(
-                lambda: FeedbackExamples(by_watch, **self._options)  # fits the corrections
+                lambda: FeedbackExamples(  # refits the judged detector watches' heads
+                    by_watch,
+                    detectors=detectors,
+                    events=events,
+                    previous=previous,
+                    **self._options,
+                )
             )
             matcher.feedback = self.examples
             self._version = version

@@ -26,12 +26,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from wirewatch import defaults
 from wirewatch.feedback.api import Feedback, FeedbackError
 from wirewatch.notifiers.base import CONNECTION_ERRORS, secret_value
+from wirewatch.notifiers.slack import JUDGED_BLOCK
 
 log = logging.getLogger(__name__)
 
 VERDICTS = {"wirewatch-relevant": True, "wirewatch-not-relevant": False}
 MUTE = "wirewatch-mute"
-JUDGED_BLOCK = "wirewatch-judged"
 ACTIONS_PATH = "/slack/actions"
 
 

@@ -166,6 +166,7 @@ def names(values: list[str]) -> str:
 
 
 FEEDBACK_BLOCK = "wirewatch-feedback"  # the buttons' block; its clicks: feedback/slack.py
+JUDGED_BLOCK = "wirewatch-judged"  # the line saying who judged it, added by feedback/slack.py
 FEEDBACK_BUTTONS = (
     ("wirewatch-relevant", "Relevant", "primary"),
     ("wirewatch-not-relevant", "Not relevant", "danger"),
@@ -194,11 +195,17 @@ def feedback_buttons(story: Story, head: Source | None) -> Block:
 
 
 def story_message(
-    story: Story, articles: list[Source], *, update: bool = False, buttons: bool = False
+    story: Story,
+    articles: list[Source],
+    *,
+    update: bool = False,
+    buttons: bool = False,
+    judged: Block | None = None,
 ) -> SlackMessage:
     """The message for a story: headline, outlet and time, watch, places, score, evidence,
     sources. `update=True` marks it as an update (for receivers that cannot thread);
-    `buttons=True` adds the feedback buttons (when the notifier receives their clicks)."""
+    `buttons=True` adds the feedback buttons (when the notifier receives their clicks), and
+    `judged` the line of the last click, kept when the message is rendered again."""
     sources = all_sources(story, articles)
     head = headline_source(story, sources)
     score = max([story.best_score, *(s.score for s in sources)])
@@ -226,7 +233,8 @@ def story_message(
         blocks.append(section(f"*{count}*\n{source_list(sources)}"))
     blocks.append(context(f"{count} · story {escape_mrkdwn(story.id)}"))
     if buttons:
-        blocks = [*cap_blocks(blocks, defaults.SLACK_MAX_BLOCKS - 1), feedback_buttons(story, head)]
+        tail = [feedback_buttons(story, head), *([judged] if judged else [])]
+        blocks = [*cap_blocks(blocks, defaults.SLACK_MAX_BLOCKS - len(tail)), *tail]
     places = f" — {', '.join(story.places)}" if story.places else ""
     label = "Update" if update else "New story"
     text = f"{label} ({story.watch}): {one_line(story.title)}{places} ({count})"
@@ -452,7 +460,8 @@ class SlackNotifier(Notifier):
         reply = await self._post(
             update_message(alert.story, alert.articles), thread_ts, alert=alert
         )
-        parent = story_message(alert.story, alert.articles, buttons=self.buttons)
+        judged = await self._judged_line(reply["channel"], thread_ts) if self.buttons else None
+        parent = story_message(alert.story, alert.articles, buttons=self.buttons, judged=judged)
         try:  # chat.update needs the channel id, which postMessage returned
             await self.client.chat_update(
                 channel=reply["channel"], ts=thread_ts, text=parent.text, blocks=parent.blocks
@@ -465,6 +474,22 @@ class SlackNotifier(Notifier):
                 exc,
             )
         return DeliveryResult.success(remote_ref=reply["ts"])
+
+    async def _judged_line(self, channel: str, ts: str) -> Block | None:
+        """The parent's "Judged … by …" line (feedback/slack.py), to keep it when the parent is
+        rendered again; None when it has none or Slack cannot be asked (`channels:history`)."""
+        try:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=ts, limit=1, inclusive=True
+            )
+        except (SlackClientError, *CONNECTION_ERRORS) as exc:
+            log.info("notifier %s: could not read the parent's judged line: %s", self.name, exc)
+            return None
+        parent = next((m for m in response.get("messages") or [] if m.get("ts") == ts), {})
+        blocks = parent.get("blocks") if isinstance(parent.get("blocks"), list) else []
+        return next(
+            (b for b in blocks if isinstance(b, dict) and b.get("block_id") == JUDGED_BLOCK), None
+        )
 
     async def find_delivered(
         self, alert: Alert, thread_ref: str | None, since: datetime

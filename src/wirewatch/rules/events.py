@@ -112,6 +112,8 @@ class EventDetectors:
         self.provenance = dict(provenance)
         self.encoder = encoder or LeadEncoder()
         self.model = MODEL_LABEL
+        self.source: Path | None = None  # the file it was loaded from (its training set beside)
+        self.training: Any = None  # feedback/refit.py's TrainingSet, loaded when first needed
         self._columns = {
             label: [head.classes.index(c) for c in d.classes] for label, d in detectors.items()
         }
@@ -134,7 +136,9 @@ class EventDetectors:
             )
             for label, d in data["detectors"].items()
         }
-        return cls(head, detectors, data.get("provenance", {}), encoder)
+        loaded = cls(head, detectors, data.get("provenance", {}), encoder)
+        loaded.source = Path(path)
+        return loaded
 
     # ---- probabilities --------------------------------------------------------------------
     def probabilities(self, features: np.ndarray) -> list[dict[str, float]]:

@@ -306,7 +306,8 @@ class Service:
                 matcher.feedback = self.matcher.feedback  # the team's judgements carry over
                 if model_changed:  # their vectors come from the old model: encode them again
                     self.feedback.learner.forget()
-                    await self.feedback.learner.refresh(matcher)
+                await self.feedback.learner.refresh(matcher, force=True)  # heads of new watches
+                if model_changed:
                     self.matcher.close()
                 self.matcher = matcher
                 self.pipeline = Pipeline(self.store, matcher, new.watches)
@@ -316,9 +317,21 @@ class Service:
                 update={"storage": old.storage, "crawler": old.crawler, "server": old.server}
             )
         register_secrets(self.config)
+        if notifiers is not None:
+            await self._restart_slack_feedback()
         if self.scheduler_running:
             self.scheduler.set_outlets(self._outlets())
         self.delivery.wake()
+
+    async def _restart_slack_feedback(self) -> None:
+        """Slack's buttons through the new notifiers (their clients, an app token or signing
+        secret that changed): new Socket Mode connections, then the old ones closed."""
+        old = self._socket_mode
+        self._socket_mode, self.slack_verifiers = await start_slack_feedback(
+            self.config.notifiers, self.notifiers, self.feedback
+        )
+        for listener in old:
+            await listener.close()
 
     def _swap_notifiers(
         self, new: Config, notifiers: dict[str, Notifier], digests: dict[str, EmailDigestNotifier]

@@ -1,0 +1,190 @@
+"""A detector watch's own copy of the detectors' head, refitted with the team's judgements.
+
+The learned detectors (rules/events.py) are one multinomial logistic regression over the
+corpus's kinds, trained on the training part of corpus/. When a watch bound to a detector is
+judged, its judged articles become **training items of that watch**: the head is fitted again
+on the shipped training items (their detector inputs ship next to the head,
+``detectors.training.npz``, written by ``python -m benchmarks.train_detectors``) plus the
+judged articles, each with the sample weight ``weight`` (in training items: the balanced
+class weights of the training items average 1). A judged article's class is the kind the
+shipped head reads it as, among the watch's classes when it was judged relevant (a
+coordinated assault for a coordinated-attacks watch), among the others when it was not (a
+single attack). The copy decides that watch only: another watch judged otherwise keeps its
+own copy, and the shared head is unchanged.
+
+The fit is the shipped one (softmax cross-entropy, class_weight balanced, L2 penalty
+``1 / (2C)`` on the weights, not the biases) by L-BFGS started from the shipped head, so it
+is deterministic (same judgements, same copy) and fast (about 0.2-0.4 s of one core for 740
+items). It runs on one BLAS thread: its products are small, and BLAS threads fighting for
+busy cores made one refit take 80-100 s instead (a shared, loaded 2-core machine). With no
+judgement a watch has no copy: undoing every judgement restores the day-one decisions
+exactly. The training file records the fingerprint of the head it was written
+with; a file that does not belong to the shipped head (detectors.json retrained without it)
+is not used (a warning says to rerun train_detectors) and the watch falls back to the vote of
+feedback/correction.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
+
+from wirewatch import defaults
+from wirewatch.rules.events import Head
+
+log = logging.getLogger(__name__)
+
+TRAINING_SUFFIX = ".training.npz"
+
+
+def fingerprint(head: Head) -> str:
+    """The sha256 of a head's classes, weights and biases (as loaded, float32)."""
+    digest = hashlib.sha256("\n".join(head.classes).encode())
+    digest.update(np.ascontiguousarray(head.weights, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(head.biases, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def training_path(detectors_path: Path) -> Path:
+    """``…/detectors.json`` -> ``…/detectors.training.npz``."""
+    return detectors_path.with_name(detectors_path.stem + TRAINING_SUFFIX)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The items a head was trained on, as the refit needs them."""
+
+    features: np.ndarray  # (n, dim) detector inputs
+    classes: np.ndarray  # (n,) index of each item's class in the head's classes
+    c: float  # the head's inverse L2 strength
+
+    def save(self, path: Path, head: Head) -> None:
+        """Written by train_detectors next to the head (float16: about 1 MB for 740 items)."""
+        np.savez_compressed(
+            path,
+            features=self.features.astype(np.float16),
+            classes=np.asarray([head.classes[k] for k in self.classes]),
+            c=np.float64(self.c),
+            head=np.asarray(fingerprint(head)),
+        )
+
+    @classmethod
+    def load(cls, path: Path, head: Head) -> TrainingSet | None:
+        """The training set of ``head``; None (with a warning) when missing or another head's."""
+        if not path.exists():
+            log.warning("feedback: no %s; detector watches learn by the vote only", path.name)
+            return None
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["head"]) != fingerprint(head):
+                log.warning(
+                    "feedback: %s was written for another detectors.json; detector watches "
+                    "learn by the vote only (run python -m benchmarks.train_detectors)",
+                    path.name,
+                )
+                return None
+            names = [str(n) for n in stored["classes"]]
+            classes = np.asarray([head.classes.index(n) for n in names], dtype=np.int64)
+            return cls(stored["features"].astype(np.float32), classes, float(stored["c"]))
+
+
+def training_of(detectors: Any) -> TrainingSet | None:
+    """The detectors' training set, loaded once (next to the file they came from)."""
+    if detectors is None:
+        return None
+    if getattr(detectors, "training", None) is None and getattr(detectors, "source", None):
+        detectors.training = TrainingSet.load(training_path(detectors.source), detectors.head)
+        detectors.source = None  # tried: not again
+    return getattr(detectors, "training", None)
+
+
+def fit_head(
+    head: Head,
+    training: TrainingSet,
+    extra: np.ndarray,
+    extra_classes: Sequence[int],
+    weight: float,
+) -> Head:
+    """``head`` fitted again on the training set plus ``extra`` items, each of weight
+    ``weight``, by L-BFGS from ``head`` (the shipped objective, see the module docstring)."""
+    x = np.concatenate([training.features, np.asarray(extra, dtype=np.float32)]).astype(np.float64)
+    k, dim = head.weights.shape
+    counts = np.bincount(training.classes, minlength=k).clip(1)
+    balanced = len(training.classes) / (k * counts[training.classes])
+    sample = np.concatenate([balanced, np.full(len(extra_classes), float(weight))])
+    classes = np.concatenate([training.classes, np.asarray(extra_classes, dtype=np.int64)])
+    onehot = np.zeros((len(classes), k))
+    onehot[np.arange(len(classes)), classes] = 1.0
+    penalty = 1.0 / training.c
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[: k * dim].reshape(k, dim), theta[k * dim :]
+        z = x @ w.T + b
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        value = -float(sample @ (onehot * logp).sum(axis=1)) + penalty / 2 * float((w * w).sum())
+        pull = (np.exp(logp) - onehot) * sample[:, None]
+        return value, np.concatenate([(pull.T @ x + penalty * w).ravel(), pull.sum(axis=0)])
+
+    start = np.concatenate([head.weights.ravel(), head.biases]).astype(np.float64)
+    options = {"maxiter": defaults.FEEDBACK_REFIT_ITERATIONS}
+    with threadpool_limits(limits=1, user_api="blas"):  # see the module docstring
+        theta = minimize(loss, start, jac=True, method="L-BFGS-B", options=options).x
+    weights = theta[: k * dim].reshape(k, dim).astype(np.float32)
+    return Head(head.classes, weights, theta[k * dim :].astype(np.float32))
+
+
+@dataclass(frozen=True)
+class WatchHead:
+    """One watch's refitted copy of the head, and how it decides that watch."""
+
+    head: Head
+    event: str  # the event type of the watch's detector
+    columns: tuple[int, ...]  # the watch's event's classes (their probabilities sum)
+    threshold: float  # the detector's decision threshold
+    judged: int
+    weight: float
+    promotes: bool = defaults.FEEDBACK_REFIT_PROMOTES  # may it turn a miss into a match
+
+    def probability(self, features: np.ndarray) -> float:
+        kinds = self.head.probabilities(np.asarray(features, dtype=np.float32)[None, :])[0]
+        return float(kinds[list(self.columns)].sum())
+
+
+def judged_class(head: Head, columns: Sequence[int], features: np.ndarray, relevant: bool) -> int:
+    """The class a judged article trains: the likeliest (by ``head``) of the watch's classes
+    when relevant, of the other classes when not."""
+    kinds = head.probabilities(np.asarray(features, dtype=np.float32)[None, :])[0]
+    allowed = np.zeros(len(kinds), dtype=bool)
+    allowed[list(columns)] = True
+    if not relevant:
+        allowed = ~allowed
+    return int(np.argmax(np.where(allowed, kinds, -1.0)))
+
+
+def watch_head(
+    detectors: Any,
+    event: str,
+    features: Sequence[np.ndarray],
+    relevant: Sequence[bool],
+    weight: float = defaults.FEEDBACK_REFIT_WEIGHT,
+    promotes: bool = defaults.FEEDBACK_REFIT_PROMOTES,
+) -> WatchHead | None:
+    """The copy of ``detectors``' head refitted with one watch's judged articles (their
+    detector inputs and verdicts); None without a training set or a judged article."""
+    training = training_of(detectors)
+    if training is None or not len(features):
+        return None
+    head = detectors.head
+    columns = tuple(head.classes.index(c) for c in detectors.detectors[event].classes)
+    x = np.stack([np.asarray(f, dtype=np.float32) for f in features])
+    classes = [judged_class(head, columns, f, r) for f, r in zip(x, relevant, strict=True)]
+    fitted = fit_head(head, training, x, classes, weight)
+    return WatchHead(fitted, event, columns, detectors.threshold(event), len(x), weight, promotes)

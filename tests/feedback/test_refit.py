@@ -1,0 +1,150 @@
+"""A detector watch's own copy of the shipped head, refitted with its judged articles.
+
+On the shipped head and its shipped training set (rules/data/detectors.training.npz): an
+article the head reads as a borderline coordinated attack, between the training part's single
+and coordinated attacks, fires a coordinated-attacks watch; after articles like it are judged
+not relevant the watch's refitted copy no longer fires on another like it, while a clear
+coordinated attack still fires; the fit is deterministic and undoing restores the day-one
+decision.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from wirewatch.feedback.examples import Example, FeedbackExamples
+from wirewatch.feedback.refit import TrainingSet, fingerprint, training_of, training_path
+from wirewatch.models import ArticleEncoding, WatchMatch
+from wirewatch.rules.events import DATA_PATH, EventDetectors, Head
+
+EVENT = "coordinated_attack"
+WATCH = SimpleNamespace(name="w", regions=[], event=EVENT, specific=False)
+REFIT = {"kind": "refit", "weight": 10.0, "promotes": True, "vote": None}  # the refit alone
+
+
+@pytest.fixture(scope="module")
+def detectors() -> EventDetectors:
+    return EventDetectors.load(encoder=SimpleNamespace(close=lambda: None))
+
+
+def shipped_training(detectors: EventDetectors) -> TrainingSet:
+    training = training_of(detectors)
+    assert training is not None, (
+        "rules/data/detectors.training.npz is missing or belongs to another detectors.json: "
+        "python -m benchmarks.train_detectors [--training-only]"
+    )
+    return training
+
+
+def class_mean(detectors: EventDetectors, label: str) -> np.ndarray:
+    """The mean detector input of the training items of ``label`` (attack: single ones)."""
+    training = shipped_training(detectors)
+    names = set(detectors.detectors[label].classes)
+    if label == "attack":
+        names -= set(detectors.detectors[EVENT].classes)
+    columns = [detectors.head.classes.index(n) for n in names]
+    return training.features[np.isin(training.classes, columns)].mean(axis=0)
+
+
+def borderline(detectors: EventDetectors, seed: int) -> np.ndarray:
+    """A mix of the training part's single and coordinated attacks the head reads as just
+    above the coordinated detector's threshold, and a little noise."""
+    single, coordinated = class_mean(detectors, "attack"), class_mean(detectors, EVENT)
+    threshold = detectors.threshold(EVENT)
+    for share in np.linspace(0.0, 1.0, 201):
+        x = (share * coordinated + (1 - share) * single).astype(np.float32)
+        if probability(detectors, x) >= threshold + 0.05:
+            noise = np.random.default_rng(seed).normal(scale=0.002, size=x.shape)
+            return (x + noise).astype(np.float32)
+    raise AssertionError("no mix reads as a coordinated attack")
+
+
+def probability(detectors: EventDetectors, x: np.ndarray) -> float:
+    return detectors.probabilities(x[None, :])[0][EVENT]
+
+
+def article(detectors: EventDetectors, x: np.ndarray) -> tuple[ArticleEncoding, WatchMatch]:
+    p = probability(detectors, x)
+    encoding = ArticleEncoding(
+        passages=["lead"],
+        vectors=np.eye(1, 8, dtype=np.float32),
+        places=[],
+        events={EVENT: p},
+        event_features=x,
+        event_kinds=detectors.head.probabilities(x[None, :])[0],
+    )
+    threshold = detectors.threshold(EVENT)
+    return encoding, WatchMatch("w", p >= threshold, round(p, 4), threshold, "lead", reason="d")
+
+
+def judged(detectors: EventDetectors, *verdicts: tuple[np.ndarray, bool]) -> FeedbackExamples:
+    examples = [
+        Example(f"a-{i}", relevant, i, np.eye(1, 8, i + 1, dtype=np.float32)[0], x)
+        for i, (x, relevant) in enumerate(verdicts)
+    ]
+    by_watch = {"w": examples} if examples else {}
+    return FeedbackExamples(by_watch, correction=REFIT, detectors=detectors, events={"w": EVENT})
+
+
+def test_the_training_set_ships_with_the_head_it_trained(detectors):
+    training = shipped_training(detectors)
+    assert len(training.classes) == detectors.provenance["training_items"]
+    refitted = detectors.head.probabilities(training.features)
+    assert (refitted.argmax(axis=1) == training.classes).mean() > 0.9
+
+
+def test_false_alarms_judged_drop_a_like_one_not_a_clear_coordinated_attack(detectors):
+    like, coordinated = borderline(detectors, 99), class_mean(detectors, EVENT)
+    assert article(detectors, like)[1].matched, "the day-one watch fires on it"
+    hook = judged(detectors, *[(borderline(detectors, seed), False) for seed in range(3)])
+    dropped = hook.adjust(WATCH, *article(detectors, like))
+    assert not dropped.matched and dropped.reason.startswith("feedback: coordinated_attack")
+    assert hook.adjust(WATCH, *article(detectors, coordinated)).matched
+
+
+def test_the_refit_is_deterministic_and_undoing_restores_the_day_one_decision(detectors):
+    verdicts = [(borderline(detectors, seed), False) for seed in range(3)]
+    first, again = judged(detectors, *verdicts), judged(detectors, *verdicts)
+    heads = [hook.by_watch["w"].refit.head for hook in (first, again)]
+    assert fingerprint(heads[0]) == fingerprint(heads[1])
+    encoding, day_one = article(detectors, borderline(detectors, 99))
+    assert judged(detectors).adjust(WATCH, encoding, day_one) is day_one  # all undone
+    partly = judged(detectors, *verdicts[:2])  # one undone: refitted without it
+    assert fingerprint(partly.by_watch["w"].refit.head) != fingerprint(heads[0])
+
+
+def test_an_unchanged_watch_keeps_its_head_and_a_watch_by_similarity_has_none(detectors):
+    verdicts = [(borderline(detectors, seed), False) for seed in range(2)]
+    first = judged(detectors, *verdicts)
+    examples = {"w": list(first.by_watch["w"].examples)}
+    kept = FeedbackExamples(
+        examples, correction=REFIT, detectors=detectors, events={"w": EVENT}, previous=first
+    )
+    assert kept.by_watch["w"] is first.by_watch["w"]
+    by_similarity = FeedbackExamples(examples, correction=REFIT, detectors=detectors, events={})
+    assert by_similarity.by_watch["w"].refit is None
+    assert by_similarity.by_watch["w"].correction is None
+
+
+def test_a_training_set_of_another_head_is_refused_and_the_vote_decides(detectors, tmp_path):
+    path = tmp_path / "detectors.json"
+    shutil.copy(DATA_PATH, path)
+    shutil.copy(training_path(DATA_PATH), training_path(path))
+    other = Head(detectors.head.classes, detectors.head.weights * 1.01, detectors.head.biases)
+    assert TrainingSet.load(training_path(path), other) is None
+    retrained = EventDetectors.load(path, encoder=SimpleNamespace(close=lambda: None))
+    retrained.head = replace(other)
+    verdicts = [(borderline(detectors, seed), False) for seed in range(2)]
+    examples = [
+        Example(f"a-{i}", r, i, np.eye(1, 8, i + 1, dtype=np.float32)[0], x, np.ones(16), 0.5)
+        for i, (x, r) in enumerate(verdicts)
+    ]
+    hook = FeedbackExamples(
+        {"w": examples}, correction=REFIT, detectors=retrained, events={"w": EVENT}
+    )
+    assert hook.by_watch["w"].refit is None and hook.by_watch["w"].correction is not None
