@@ -21,6 +21,9 @@ the English precision), and how many near misses of each kind (restoration, ruli
 denial, outage for a shutdown watch; security operation, air strike for an attack watch)
 inside the watch's region fired it (issue 16: at most 5 %; '!' marks more).
 
+`--decisions FILE` also writes each item's matched watches (JSON), so that two runs can be
+compared item by item (what a change gained and lost on the training part).
+
 `--floor-sweep` (not on the frozen test part) decides them without the similarity floor and
 prints, per floor, the F1 of each bound watch had the floor applied to it: what a similarity
 floor would cost a generic watch (docs/matching.md, "Learned detectors").
@@ -284,6 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --part test: the test part as first chosen, before the corpus's extensions "
         "(to compare with figures measured on it)",
     )
+    parser.add_argument(
+        "--decisions",
+        type=Path,
+        help="also write every item's decisions (id -> matched watches) to this JSON file, "
+        "to compare two runs item by item",
+    )
     args = parser.parse_args(argv)
     if args.original and args.part != "test":
         parser.error("--original goes with --part test")
@@ -312,6 +321,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prepared.name}: decided by {bound}" + (", specific" if prepared.specific else ""))
     decisions = [{m.watch: m for m in matches} for _, matches in results]
     evaluate(watches, specs, items, decisions, sweep_threshold=args.part != "test")
+    if args.decisions:
+        matched = {
+            i["id"]: sorted(w for w, m in d.items() if m.matched)
+            for i, d in zip(items, decisions, strict=True)
+        }
+        args.decisions.write_text(json.dumps(matched, indent=0, sort_keys=True), encoding="utf-8")
     if args.floor_sweep:
         scores = [matcher.similarity_scores(encoding) for encoding, _ in results]
         bound = [w for w in watches if any(p.name == w.name and p.event for p in matcher.prepared)]

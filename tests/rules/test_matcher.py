@@ -16,15 +16,11 @@ from wirewatch import defaults
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.lexical import clause_stems
-from wirewatch.rules.matcher import (
-    Matcher,
-    lead_passages,
-    reference_texts,
-    topical_stems,
-    trim,
-)
+from wirewatch.rules.matcher import Matcher, reference_texts, topical_stems
 from wirewatch.rules.passages import lead_count, split_passages
 from wirewatch.rules.places import Gazetteer
+from wirewatch.rules.reading import lead_passages
+from wirewatch.rules.verdict import trim
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "watches.example.yaml"
 KEYS = ("topic", "description", "examples", "exclude", "regions", "threshold", "notify")

@@ -162,6 +162,23 @@ class Encoder:
             ]
         return Encoded(vectors, tokens, strings)
 
+    async def encode_groups_async(
+        self, groups: list[list[str]]
+    ) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+        """``encode_with_tokens`` of every group's texts in one call (in the worker thread):
+        per group, its sentence vectors and its texts' token vectors."""
+        flat = [text for group in groups for text in group]
+        encoded = await self.encode_with_tokens_async(flat) if flat else None
+        out, start = [], 0
+        for group in groups:
+            end = start + len(group)
+            if encoded is None or end == start:
+                out.append((np.zeros((0, self.dim), dtype=np.float32), []))
+            else:
+                out.append((encoded.vectors[start:end], list(encoded.tokens[start:end])))
+            start = end
+        return out
+
     async def encode_async(self, texts: list[str]) -> np.ndarray:
         """``encode`` in the encoder's single worker thread."""
         return await self._in_worker(self.encode, texts)

@@ -9,7 +9,8 @@ from typing import Any
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.leads import MODEL_LABEL
-from wirewatch.rules.matcher import PreparedWatch, describe_place
+from wirewatch.rules.matcher import describe_place
+from wirewatch.rules.prepared import PreparedWatch
 
 WIDTH = 100
 
@@ -32,9 +33,14 @@ def format_explanation(
         f"  {article.url or article.id} ({article.outlet})",
         f"  {len(encoding.passages)} passages; places: {_places_line(encoding.places)}",
     ]
+    if encoding.english_reading:
+        lines.append(
+            f"  the English model ({model}) read {len(encoding.vectors)} of them: "
+            f"{encoding.english_reading}"
+        )
     if encoding.events is not None:
         read = ", ".join(f"{label} {p:.2f}" for label, p in encoding.events.items())
-        lines.append(f"  event detectors, read by {MODEL_LABEL}: {read}")
+        lines.append(f"  event detectors, read by {MODEL_LABEL} (title and lead): {read}")
     language = (article.language or "").lower()
     bound = any(p.event for p in prepared)
     if language and not language.startswith("en") and model == defaults.MODEL_NAME and bound:

@@ -16,10 +16,12 @@ the detector's probability must reach its threshold (and, for a watch whose text
 from its type's definition, the similarity score must also reach the watch's threshold),
 with the same opinion, exclusion and region gates. The detectors read the lead; when the
 similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
-they read that sentence too (a second event stated once). A bound watch with ``examples``
-also matches when the similarity path above does (examples may only add). The English model
-reads every sentence (``Matcher.reads_sentences`` says why); the multilingual detectors read
-the lead.
+they read that sentence too (a second event stated once; rules/verdict.py). A bound watch
+with ``examples`` also matches when the similarity path above does (examples may only add).
+The multilingual detectors read every article's lead; the English model reads what the
+decisions use (rules/reading.py): every sentence when some watch decides by similarity, else
+the lead, and the sentences past it only where the detectors' reading of the lead makes a
+second event plausible.
 
 Last, the team's judgements (``feedback``, see feedback/examples.py) may overturn a decision:
 an article close to one judged not relevant for a watch does not match it, one close to an
@@ -32,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -45,7 +47,16 @@ from wirewatch.rules.genre import is_opinion
 from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
 from wirewatch.rules.places import Gazetteer, Region, WatchPlace
+from wirewatch.rules.prepared import PreparedWatch
+from wirewatch.rules.reading import (
+    EnglishReading,
+    english_reading,
+    latin_script,
+    lead_passages,
+    needs_every_sentence,
+)
 from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
+from wirewatch.rules.verdict import SentenceReadings, Verdict, detector_verdict, trim
 
 TOP_PASSAGES = 3  # passages kept per decision for `explain`
 OPINION = "opinion piece"
@@ -57,27 +68,6 @@ class FeedbackHook(Protocol):
     def adjust(
         self, watch: PreparedWatch, encoding: ArticleEncoding, match: WatchMatch
     ) -> WatchMatch: ...
-
-
-@dataclass
-class PreparedWatch:
-    """A watch turned into reference vectors and resolved regions."""
-
-    name: str
-    threshold: float
-    exclude_threshold: float | None
-    include_opinion: bool
-    references: ReferenceSet
-    excludes: ReferenceSet | None = None
-    exclude_words: list[frozenset[str]] = field(default_factory=list)  # per exclude phrase
-    exclude_word_forms: list[tuple[str, ...]] = field(default_factory=list)  # ... as written
-    reference_stems: frozenset[str] = frozenset()  # stems of topic, description, examples
-    regions: list[Region] = field(default_factory=list)
-    places: list[WatchPlace] = field(default_factory=list)  # the watch's own names (`places`)
-    event: str | None = None  # the event type whose detector decides it (None: similarity)
-    event_probabilities: dict[str, float] = field(default_factory=dict)  # of its own text
-    specific: bool = False  # its text is far from its type's definition: similarity must agree
-    has_examples: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,14 +113,6 @@ def blend(lead: float, best_sentence: float) -> float:
     return defaults.LEAD_WEIGHT * lead + (1 - defaults.LEAD_WEIGHT) * max(lead, best_sentence)
 
 
-def trim(text: str, limit: int = defaults.EVIDENCE_MAX_CHARS) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-
 class Matcher:
     """Encodes articles and decides every watch on them."""
 
@@ -152,7 +134,7 @@ class Matcher:
         # a specific bound watch's similarity floor: its own threshold unless set (benchmarks)
         self.similarity_floor = similarity_floor
         self.every_sentence = every_sentence  # None: as the watches need (``reads_sentences``)
-        self._sentences: dict[str, dict[str, float]] = {}  # sentence -> detectors' reading
+        self._sentence_readings: SentenceReadings | None = None  # one sentence at a time
         self.prepared: list[PreparedWatch] = []
         self._all_references: ReferenceSet | None = None  # every watch's, for one comparison
         self._columns: dict[str, tuple[slice, slice]] = {}  # watch -> references, excludes
@@ -224,14 +206,16 @@ class Matcher:
 
     @property
     def reads_sentences(self) -> bool:
-        """Whether the English model reads every sentence of an article (the default), or only
-        its lead, headline and the sentences the detectors read (``lead_passages``). Reading
-        only the lead costs about a quarter of the English model's time per article, but then
-        a second event stated once deep in the text is missed: the wire report of the seed
-        case (assaults, then mobile internet suspended, in its last paragraphs) no longer
-        fires a day-one shutdowns watch. So the lead alone is a benchmark's option
-        (``every_sentence=False``), not the product's."""
-        return True if self.every_sentence is None else self.every_sentence
+        """Whether the English model reads every sentence of every article: when some watch
+        decides by similarity (``PreparedWatch.by_similarity``) or no watch is bound, or when
+        set (``every_sentence=True``). Otherwise it reads the lead, and the sentences past it
+        as ``english_reading`` (rules/reading.py) decides per article; ``every_sentence=False``
+        (a benchmark's option) reads only the lead and the detectors' sentences
+        (``lead_passages``), which misses the seed case's second event stated once, deep in
+        the text."""
+        if self.every_sentence is not None:
+            return self.every_sentence
+        return not self.reads_events or needs_every_sentence(self.prepared)
 
     def _reference_set(self, texts: list[str]) -> ReferenceSet:
         encoded = self.encoder.encode_with_tokens(texts, token_strings=True)
@@ -275,51 +259,78 @@ class Matcher:
         return passages, lead_count(article.title, passages), places
 
     async def encode_articles(self, articles: Sequence[Article]) -> list[ArticleEncoding]:
-        """Passages, vectors and places of each article; one encoder call for the batch."""
+        """Passages, vectors and places of each article. The English model first reads what
+        every decision needs (``_first_reading``) beside the detectors' pass, then the rest of
+        the articles whose detectors' reading asks for it (``english_reading``)."""
         if not self._ready:
             await asyncio.to_thread(self.prepare)
         analysed = await asyncio.to_thread(lambda: [self.analyse(a) for a in articles])
-        openings = [content_stems(p[n] if len(p) > n else "") for p, n, _ in analysed]
-        if not self.reads_sentences:  # the English model reads only what decisions use
-            analysed = [(lead_passages(p, n), n, places) for p, n, places in analysed]
-        texts = [p for passages, _, _ in analysed for p in passages]
+        first = [self._first_reading(p, n) for p, n, _ in analysed]
+        texts = [p[: r.passages] for (p, _, _), r in zip(analysed, first, strict=True)]
         events: list[dict[str, float] | None] = [None] * len(articles)
         features: Any = [None] * len(articles)
         kinds: Any = [None] * len(articles)
         if self.reads_events:  # the two models side by side, each in its own worker thread
             encoded, features = await asyncio.gather(
-                self._encode(texts),
+                self.encoder.encode_groups_async(texts),
                 self.detectors.article_features(articles),  # type: ignore[union-attr]
             )
             events = self.detectors.probabilities(features)  # type: ignore[union-attr,assignment]
             kinds = self.detectors.head.probabilities(features)  # type: ignore[union-attr]
         else:
-            encoded = await self._encode(texts)
-        encodings, start = [], 0
-        for article, (passages, leads, places), opening, event_probabilities, read, kind in zip(
-            articles, analysed, openings, events, features, kinds, strict=True
-        ):
-            end = start + len(passages)
-            encodings.append(
-                ArticleEncoding(
-                    passages,
-                    encoded.vectors[start:end],  # type: ignore[union-attr]
-                    places,
-                    leads,
-                    tokens=encoded.tokens[start:end],  # type: ignore[union-attr]
-                    headline_clauses=clause_stems(article.title),
-                    opening_stems=opening,
-                    opinion=is_opinion(article.title, article.url),
-                    events=event_probabilities,
-                    event_features=read,
-                    event_kinds=kind,
-                )
+            encoded = await self.encoder.encode_groups_async(texts)
+        readings = [
+            self._reading(p, n, e, a) if r.passages < len(p) else r
+            for a, (p, n, _), r, e in zip(articles, analysed, first, events, strict=True)
+        ]
+        rest = zip(analysed, first, readings, strict=True)
+        more = await self.encoder.encode_groups_async(
+            [p[r.passages : f.passages] for (p, _, _), r, f in rest]
+        )
+        return [
+            ArticleEncoding(
+                passages,
+                np.concatenate([vectors, more_vectors]),
+                places,
+                leads,
+                tokens=tokens + more_tokens,
+                headline_clauses=clause_stems(article.title),
+                opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
+                opinion=is_opinion(article.title, article.url),
+                events=event_probabilities,
+                event_features=read,
+                event_kinds=kind,
+                english_reading=reading.why,
             )
-            start = end
-        return encodings
+            for article, (passages, leads, places), event_probabilities, read, kind, (
+                vectors,
+                tokens,
+            ), (more_vectors, more_tokens), reading in zip(
+                articles, analysed, events, features, kinds, encoded, more, readings, strict=True
+            )
+        ]
 
-    async def _encode(self, texts: list[str]) -> Any:
-        return await self.encoder.encode_with_tokens_async(texts) if texts else None
+    def _first_reading(self, passages: list[str], leads: int) -> EnglishReading:
+        """What the English model reads of an article before the detectors have read it."""
+        if self.reads_sentences:
+            why = "set" if self.every_sentence else "a watch decides by similarity"
+            return EnglishReading(len(passages), f"every sentence ({why})")
+        if self.every_sentence is False:
+            kept = len(lead_passages(passages, leads))
+            return EnglishReading(kept, "the lead and the detectors' sentences (benchmark)")
+        return EnglishReading(min(leads, len(passages)), "the lead only")
+
+    def _reading(
+        self, passages: list[str], leads: int, events: dict[str, float] | None, article: Article
+    ) -> EnglishReading:
+        """What it reads once the detectors have read the lead (rules/reading.py)."""
+        if self.every_sentence is False or self.detectors is None:
+            return self._first_reading(passages, leads)
+        thresholds = {label: self.detectors.threshold(label) for label in self.detectors.detectors}
+        opinion, latin = is_opinion(article.title, article.url), latin_script(article.text)
+        return english_reading(
+            self.prepared, len(passages), leads, events, thresholds, opinion, latin
+        )
 
     async def match_articles(
         self, articles: Sequence[Article]
@@ -420,9 +431,9 @@ class Matcher:
         places = article_places(watch, encoding)
         regions, inside = region_evidence(watch.regions, places)
         result.regions, result.places = regions, inside
-        detector = self._detector_verdict(watch, encoding, scored)
+        detector = self._verdict(watch, encoding, scored)
         if detector is not None:
-            result.score, result.threshold = detector[0], detector[1]
+            result.score, result.threshold = detector.probability, detector.threshold
         if encoding.opinion and not watch.include_opinion:
             result.excluded_by = OPINION
             result.reason = (
@@ -433,10 +444,10 @@ class Matcher:
             result.reason = f"excluded: {scored.exclusion.describe()}"
         elif (
             detector is not None
-            and not detector[2]
+            and not detector.fires
             and not (watch.has_examples and scored.score >= watch.threshold)
         ):
-            result.reason = detector[3]
+            result.reason = detector.reason
         elif detector is None and scored.score < watch.threshold:
             result.reason = f"score {scored.score:.2f} < {watch.threshold:.2f}"
         elif watch.regions and not inside:
@@ -446,56 +457,31 @@ class Matcher:
             where = f"; in {', '.join(regions)} via {', '.join(inside)}" if watch.regions else ""
             if detector is None:
                 result.reason = f"score {scored.score:.2f} ≥ {watch.threshold:.2f}{where}"
-            elif detector[2]:
-                result.reason = f"{detector[3]}{where}"
+            elif detector.fires:
+                result.reason = f"{detector.reason}{where}"
             else:
                 result.reason = (
                     f"similarity {scored.score:.2f} ≥ {watch.threshold:.2f} (examples; "
-                    f"{detector[3]}){where}"
+                    f"{detector.reason}){where}"
                 )
         return result
 
-    def _detector_verdict(
+    def _verdict(
         self, watch: PreparedWatch, encoding: ArticleEncoding, scored: Scored
-    ) -> tuple[float, float, bool, str] | None:
-        """(probability, threshold, fires, reason) of a bound watch's detector; None for an
-        unbound watch, an article the detectors did not read, or an opinion piece: the
-        detectors learned that commentary reports no event, so a watch that wants opinion
-        pieces (``include_opinion``) gets them by similarity."""
-        if watch.event is None or encoding.events is None or self.detectors is None:
+    ) -> Verdict | None:
+        """A bound watch's detector verdict (rules/verdict.py); None when it has none."""
+        if self.detectors is None:
             return None
-        if encoding.opinion:
-            return None
-        probability = encoding.events[watch.event]
-        threshold = self.detectors.threshold(watch.event)
-        sign = "≥" if probability >= threshold else "<"
-        reason = f"detector {watch.event} {probability:.2f} {sign} {threshold:.2f}"
-        fires = probability >= threshold
-        similarity = scored.score
-        if not fires and scored.best >= encoding.leads and similarity >= watch.threshold:
-            # a second event stated in one sentence ("after the assaults mobile internet was
-            # suspended"): the detectors read the lead only, so they read that sentence too
-            sentence = encoding.passages[scored.best]
-            in_sentence = self._read_sentence(sentence)[watch.event]
-            if in_sentence >= threshold:
-                fires, probability = True, round(in_sentence, 4)
-                reason = (
-                    f"detector {watch.event} {in_sentence:.2f} ≥ {threshold:.2f} on the sentence "
-                    f"{trim(sentence, 80)!r} (similarity {similarity:.2f})"
-                )
-        floor = watch.threshold if self.similarity_floor is None else self.similarity_floor
-        if fires and watch.specific and similarity < floor:
-            fires = False
-            reason += f", but similarity {similarity:.2f} < {floor:.2f} (a specific watch)"
-        return round(probability, 4), threshold, fires, reason
-
-    def _read_sentence(self, sentence: str) -> dict[str, float]:
-        """The detectors' reading of one sentence as title and lead (kept for a while)."""
-        if sentence not in self._sentences:
-            if len(self._sentences) > 1000:
-                self._sentences.clear()
-            self._sentences[sentence] = self.detectors.read([(sentence, [sentence])])[0]  # type: ignore[union-attr]
-        return self._sentences[sentence]
+        if self._sentence_readings is None:
+            self._sentence_readings = SentenceReadings(self.detectors)
+        return detector_verdict(
+            watch,
+            encoding,
+            scored.score,
+            scored.best,
+            self._sentence_readings,
+            self.similarity_floor,
+        )
 
     def similarity_scores(self, encoding: ArticleEncoding) -> dict[str, float]:
         """Every watch's similarity score on one article, whatever decides it (benchmarks)."""
@@ -503,20 +489,6 @@ class Matcher:
             return {}
         table = similarities(self._all_references, encoding.vectors, encoding.tokens)
         return {w.name: self.score(w, encoding, table).score for w in self.prepared}
-
-
-def lead_passages(
-    passages: list[str], leads: int, words: int = defaults.LEAD_ENCODER_WORDS
-) -> list[str]:
-    """The lead passages and the text's sentences that begin within its first ``words`` words:
-    those the detectors read too, so a second event stated there is still read alone."""
-    kept, seen = passages[:leads], 0
-    for sentence in passages[leads:]:
-        if seen >= words:
-            break
-        kept.append(sentence)
-        seen += len(sentence.split())
-    return kept
 
 
 def topical_stems(

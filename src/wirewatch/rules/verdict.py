@@ -1,0 +1,93 @@
+"""The verdict of a bound watch's detector on one article (rules/events.py, docs/matching.md).
+
+The detectors read the lead (the title and the sentences begun in its first 80 words). A
+second event stated once, further down ("hours after the attacks mobile internet was
+suspended"), is read too when the English model's similarity finds it: when the watch's
+best passage is a sentence past the lead and the blended similarity reaches the watch's
+threshold, the detectors read that sentence alone, and it fires the watch when it reaches
+the detector's threshold. A **specific** watch (its text far from its type's definition)
+also needs its similarity score to reach its floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from wirewatch import defaults
+from wirewatch.models import ArticleEncoding
+
+if TYPE_CHECKING:
+    from wirewatch.rules.events import EventDetectors
+    from wirewatch.rules.prepared import PreparedWatch
+
+SENTENCE_CACHE = 1000  # detector readings of single sentences kept
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A bound watch's detector on one article."""
+
+    probability: float
+    threshold: float
+    fires: bool
+    reason: str
+
+
+class SentenceReadings:
+    """The detectors' reading of one sentence read as title and lead (kept for a while)."""
+
+    def __init__(self, detectors: EventDetectors) -> None:
+        self.detectors = detectors
+        self._read: dict[str, dict[str, float]] = {}
+
+    def __call__(self, sentence: str) -> dict[str, float]:
+        if sentence not in self._read:
+            if len(self._read) > SENTENCE_CACHE:
+                self._read.clear()
+            self._read[sentence] = self.detectors.read([(sentence, [sentence])])[0]
+        return self._read[sentence]
+
+
+def trim(text: str, limit: int = defaults.EVIDENCE_MAX_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def detector_verdict(
+    watch: PreparedWatch,
+    encoding: ArticleEncoding,
+    similarity: float,
+    best: int,
+    sentences: SentenceReadings,
+    floor: float | None = None,
+) -> Verdict | None:
+    """The verdict of ``watch``'s detector; None for an unbound watch, an article the
+    detectors did not read, or an opinion piece: the detectors learned that commentary
+    reports no event, so a watch that wants opinion pieces (``include_opinion``) gets them by
+    similarity. ``similarity`` and ``best`` are the watch's blended similarity score and its
+    best passage; ``floor`` the similarity a specific watch needs (default: its threshold)."""
+    if watch.event is None or encoding.events is None or encoding.opinion:
+        return None
+    probability = encoding.events[watch.event]
+    threshold = sentences.detectors.threshold(watch.event)
+    sign = "≥" if probability >= threshold else "<"
+    reason = f"detector {watch.event} {probability:.2f} {sign} {threshold:.2f}"
+    fires = probability >= threshold
+    if not fires and best >= encoding.leads and similarity >= watch.threshold:
+        sentence = encoding.passages[best]  # a second event stated in one sentence
+        in_sentence = sentences(sentence)[watch.event]
+        if in_sentence >= threshold:
+            fires, probability = True, round(in_sentence, 4)
+            reason = (
+                f"detector {watch.event} {in_sentence:.2f} ≥ {threshold:.2f} on the sentence "
+                f"{trim(sentence, 80)!r} (similarity {similarity:.2f})"
+            )
+    floor = watch.threshold if floor is None else floor
+    if fires and watch.specific and similarity < floor:
+        fires = False
+        reason += f", but similarity {similarity:.2f} < {floor:.2f} (a specific watch)"
+    return Verdict(round(probability, 4), threshold, fires, reason)

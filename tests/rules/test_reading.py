@@ -1,0 +1,184 @@
+"""What the English model reads of an article (rules/reading.py): everything a decision may
+use, and no more. Every decision below is also taken with the English model reading every
+sentence, and must come out the same."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from wirewatch.models import Article
+from wirewatch.rules.encoder import Encoder
+from wirewatch.rules.events import EventDetectors
+from wirewatch.rules.explain import format_explanation
+from wirewatch.rules.matcher import Matcher
+from wirewatch.rules.places import Gazetteer
+from wirewatch.rules.reading import english_reading, latin_script
+
+KEYS = ("description", "examples", "exclude", "regions", "threshold", "notify", "places")
+
+
+def watch(**fields: object) -> SimpleNamespace:
+    return SimpleNamespace(**{"exclude_threshold": None, **dict.fromkeys(KEYS), **fields})
+
+
+SHUTDOWNS = watch(
+    name="shutdowns",
+    topic="internet shutdowns",
+    description="Authorities cut or suspend internet or mobile data service.",
+)
+ATTACKS = watch(
+    name="attacks",
+    topic="militant attacks",
+    description="Militants attack security forces, civilians or infrastructure.",
+    regions=["Pakistan"],
+)
+# A lead about nothing any detector knows; the shutdown is stated once, in the last sentence.
+PORT = (
+    "Gwadar port cargo volumes rise by a third as new shipping line calls",
+    "GWADAR - Cargo handled at Gwadar port rose by a third in the last quarter after a new "
+    "shipping line added weekly calls, the port authority said on Monday. Officials expect "
+    "the trade in fertiliser and cement to grow further next year.\n\n"
+    "Fishermen in the town complained that new berths had cut into their landing sites, and "
+    "the provincial government promised to build them a new jetty by the summer. Traders said "
+    "the road to Karachi still needed repairs before more lorries could use it.\n\n"
+    "Separately, the home department ordered mobile internet services suspended in Gwadar "
+    "district until further notice, citing security concerns.",
+)
+BOOK_FAIR = (
+    "Quetta book fair draws record crowds",
+    "QUETTA - A three-day book fair in Quetta drew record crowds, organisers said on Sunday, "
+    "with publishers from Lahore and Karachi selling out of Urdu poetry.\n\n"
+    "Children's books sold fastest. Schools brought pupils by bus from nearby towns.\n\n"
+    "The organisers plan a second fair in Turbat in the spring.",
+)
+
+
+def article(report: tuple[str, str], index: int = 0) -> Article:
+    return Article(f"r-{index}", "wire", *report, datetime(2026, 1, 31, tzinfo=UTC))
+
+
+def decide(matcher: Matcher, *reports: tuple[str, str]) -> list:
+    articles = [article(r, i) for i, r in enumerate(reports)]
+    return asyncio.run(matcher.match_articles(articles))
+
+
+@pytest.fixture(scope="module")
+def models():
+    encoder, detectors, gazetteer = Encoder(), EventDetectors.load(), Gazetteer.load()
+    yield encoder, detectors, gazetteer
+    encoder.close()
+    detectors.close()
+
+
+def matchers(models, watches: list) -> tuple[Matcher, Matcher]:
+    """The shipped matcher, and one whose English model reads every sentence of every article."""
+    encoder, detectors, gazetteer = models
+    shipped = Matcher(watches, encoder, gazetteer, detectors)
+    every = Matcher(watches, encoder, gazetteer, detectors, every_sentence=True)
+    shipped.prepare()
+    every.prepare()
+    return shipped, every
+
+
+def same_decisions(shipped: list, every: list) -> None:
+    for (_, ours), (_, theirs) in zip(shipped, every, strict=True):
+        for mine, reference in zip(ours, theirs, strict=True):
+            assert (mine.matched, mine.score, mine.reason) == (
+                reference.matched,
+                reference.score,
+                reference.reason,
+            )
+
+
+@pytest.mark.slow
+def test_bound_watches_read_the_lead_only_of_an_article_no_detector_reads_anything_in(models):
+    shipped, every = matchers(models, [SHUTDOWNS, ATTACKS])
+    assert not shipped.reads_sentences
+    ours, theirs = decide(shipped, BOOK_FAIR), decide(every, BOOK_FAIR)
+    [(encoding, matches)] = ours
+    assert len(encoding.vectors) == encoding.leads < len(encoding.passages)
+    assert encoding.english_reading.startswith("the lead only")
+    assert not any(m.matched for m in matches)
+    same_decisions(ours, theirs)
+    text = format_explanation(
+        article(BOOK_FAIR), encoding, matches, [SHUTDOWNS, ATTACKS], shipped.prepared
+    )
+    assert f"read {encoding.leads} of them: the lead only" in text
+
+
+@pytest.mark.slow
+def test_an_unbound_watch_still_reads_every_sentence(models):
+    unbound = watch(**{**vars(SHUTDOWNS), "name": "unbound", "event": "none"})
+    shipped, every = matchers(models, [unbound, ATTACKS])
+    assert shipped.reads_sentences
+    ours, theirs = decide(shipped, PORT), decide(every, PORT)
+    [(encoding, matches)] = ours
+    assert len(encoding.vectors) == len(encoding.passages)
+    decision = {m.watch: m for m in matches}["unbound"]
+    assert "mobile internet services suspended" in decision.evidence  # the last sentence
+    same_decisions(ours, theirs)
+
+
+@pytest.mark.slow
+def test_a_watch_with_examples_or_excludes_decides_by_similarity_as_before(models):
+    with_examples = watch(
+        **{**vars(SHUTDOWNS), "name": "examples", "examples": ["Mobile data suspended in Gwadar"]}
+    )
+    with_excludes = watch(
+        **{**vars(SHUTDOWNS), "name": "excludes", "exclude": ["internet services restored"]}
+    )
+    shipped, every = matchers(models, [with_examples, with_excludes, ATTACKS])
+    assert shipped.reads_sentences  # the examples' similarity may decide
+    ours, theirs = decide(shipped, PORT, BOOK_FAIR), decide(every, PORT, BOOK_FAIR)
+    same_decisions(ours, theirs)
+    (_, port_matches), _ = ours
+    decision = {m.watch: m for m in port_matches}["examples"]
+    assert "mobile internet services suspended" in decision.evidence
+    # excludes alone need only the lead: an article the detectors read nothing in stops there
+    lone, every_lone = matchers(models, [with_excludes])
+    assert not lone.reads_sentences
+    ours, theirs = decide(lone, BOOK_FAIR, PORT), decide(every_lone, BOOK_FAIR, PORT)
+    (fair, _), _ = ours
+    assert len(fair.vectors) == fair.leads
+    same_decisions(ours, theirs)
+
+
+def prepared(event: str | None, include_opinion: bool = False) -> SimpleNamespace:
+    """What ``english_reading`` looks at of a prepared watch."""
+    return SimpleNamespace(event=event, include_opinion=include_opinion, by_similarity=not event)
+
+
+THRESHOLDS = {"attack": 0.35, "coordinated_attack": 0.225, "internet_shutdown": 0.225}
+
+
+def test_the_sentences_are_read_when_the_lead_makes_a_second_event_plausible() -> None:
+    bound = [prepared("coordinated_attack"), prepared("internet_shutdown")]
+    seed = {"attack": 0.44, "coordinated_attack": 0.35, "internet_shutdown": 0.17}
+    read = english_reading(bound, 11, 1, seed, THRESHOLDS, opinion=False)
+    assert read.passages == 11 and "internet_shutdown did not fire" in read.why
+    both = {"attack": 0.7, "coordinated_attack": 0.6, "internet_shutdown": 0.5}
+    assert english_reading(bound, 11, 1, both, THRESHOLDS, opinion=False).passages == 1
+    nothing = {"attack": 0.02, "coordinated_attack": 0.01, "internet_shutdown": 0.04}
+    assert english_reading(bound, 11, 2, nothing, THRESHOLDS, opinion=False).passages == 2
+    assert english_reading(bound, 11, 1, seed, THRESHOLDS, opinion=True).passages == 1
+    wants_opinion = [*bound, prepared("attack", include_opinion=True)]
+    assert english_reading(wants_opinion, 11, 1, seed, THRESHOLDS, opinion=True).passages == 11
+    unbound = [*bound, prepared(None)]
+    assert english_reading(unbound, 11, 1, nothing, THRESHOLDS, opinion=False).passages == 11
+
+
+def test_sentences_the_english_model_cannot_read_are_left_to_the_detectors() -> None:
+    bound = [prepared("coordinated_attack"), prepared("internet_shutdown")]
+    seed = {"attack": 0.44, "coordinated_attack": 0.35, "internet_shutdown": 0.17}
+    urdu = english_reading(bound, 11, 1, seed, THRESHOLDS, opinion=False, latin=False)
+    assert urdu.passages == 1 and "Latin script" in urdu.why
+    unbound = [*bound, prepared(None)]  # a similarity watch reads everything, as before
+    assert english_reading(unbound, 11, 1, seed, THRESHOLDS, False, latin=False).passages == 11
+    assert not latin_script("کوئٹہ میں پولیس چوکی پر حملہ، چار اہلکار شہید")
+    assert not latin_script("В Махачкале отключили мобильный интернет")
+    assert latin_script("Mali : des jihadistes attaquent un camp militaire près de Mopti")
+    assert latin_script("Türkiye'de mobil internet kısıtlandı")
