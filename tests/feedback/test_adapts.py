@@ -1,7 +1,7 @@
 """A watch decided by a learned detector learns from a few judgements, beyond copies.
 
-The analyst of a coordinated-attacks watch judges three big single attacks (one bomber or
-one blast each) "not relevant" and one coordinated assault "relevant": a fourth single
+The analyst of a coordinated-attacks watch judges three single attacks (one group firing on
+one target each) "not relevant" and one coordinated assault "relevant": a fourth single
 attack, another event, no longer fires the watch, while another coordinated assault still
 does. Through the real `wirewatch backtest --feedback` (the service's store and hook) and
 the real models. The correction is a vote of at most one logit (docs/feedback.md): it
@@ -28,31 +28,31 @@ class Report(NamedTuple):
     outlet: str = "quetta-wire"
 
 
-SINGLE_ATTACKS = [
+SINGLE_ATTACKS = [  # one group, one target, guns only: single attacks the detector still
+    # reads as complex assaults (docs/matching.md, "Learned detectors")
     Report(
-        "Suicide bomber kills 24 at police training centre in Quetta",
-        "A suicide bomber blew himself up at the gate of a police training centre in Quetta on "
-        "Monday morning, killing 24 recruits and wounding more than 40, officials said. The "
-        "bomber, on foot, detonated his vest as recruits lined up for the morning parade. "
-        "Hospitals in the city declared an emergency.",
+        "Gunmen attack bus on coastal highway, kill 14 passengers",
+        "Gunmen stopped a passenger bus on the Makran coastal highway on Thursday, checked "
+        "identity cards and shot dead 14 passengers, officials said. The attackers, about 15 men "
+        "in uniforms, fled into the mountains.",
     ),
     Report(
-        "Bomb on passenger bus kills 17 near Turbat",
-        "A bomb planted on a passenger bus exploded near Turbat in Balochistan on Wednesday, "
-        "killing 17 people including women and children, police said. The remote-controlled "
-        "device had been hidden under a seat, investigators said. No group has claimed it.",
+        "Militants ambush army convoy in Kech, killing 9 soldiers",
+        "Militants ambushed an army convoy in Kech district of Balochistan on Tuesday, killing "
+        "nine soldiers and wounding five, the military said. The attackers opened fire from the "
+        "hills as the vehicles passed. A separatist group claimed the attack.",
     ),
     Report(
-        "Blast at crowded market in Khuzdar leaves 19 dead",
-        "A powerful explosion tore through a crowded vegetable market in Khuzdar on Friday, "
-        "killing 19 people and wounding dozens, the district administration said. The bomb was "
-        "packed in a motorcycle parked near the fruit stalls, police said.",
+        "Gunmen offload bus passengers in Noshki and kill nine",
+        "Armed men blocked the highway near Noshki on Friday night, forced passengers off a bus "
+        "bound for Taftan, checked their identity cards and shot nine of them dead, officials "
+        "said. The gunmen fled into the hills.",
     ),
     Report(
-        "Suicide bomber kills 15 at Levies post in Mastung",
-        "A suicide bomber blew himself up at a Levies post in Mastung on Saturday, killing 15 "
-        "personnel and wounding 20, officials said. The attacker detonated his explosives vest "
-        "at the entrance. Rescue officials said the death toll could rise.",
+        "Gunmen kill 7 passengers after stopping coach in Musakhel",
+        "Gunmen stopped a coach on the highway in Musakhel district on Monday, ordered "
+        "passengers out and shot seven of them, the deputy commissioner said. The attackers "
+        "escaped before police arrived.",
     ),
 ]
 
@@ -91,7 +91,7 @@ def judged(tmp_path, not_relevant: list[str], relevant: list[str]) -> str:
 def test_single_attacks_judged_not_relevant_stop_another_but_not_a_coordinated_one(corpus):
     tmp_path, config, path = corpus
     before = backtest(tmp_path, config, path)
-    assert before["s-4"] and before["c-1"], "the day-one watch reads them all as coordinated"
+    assert before["s-4"] and before["c-1"], "the day-one watch reads both as coordinated"
 
     judgements = judged(tmp_path, ["s-1", "s-2", "s-3"], ["c-0"])
     after = backtest(tmp_path, config, path, "--feedback", judgements)

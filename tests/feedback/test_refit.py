@@ -11,6 +11,7 @@ decision.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -18,7 +19,13 @@ import numpy as np
 import pytest
 
 from wirewatch.feedback.examples import Example, FeedbackExamples
-from wirewatch.feedback.refit import TrainingSet, fingerprint, training_of, training_path
+from wirewatch.feedback.refit import (
+    TrainingSet,
+    fingerprint,
+    training_of,
+    training_path,
+    write_npz,
+)
 from wirewatch.models import ArticleEncoding, WatchMatch
 from wirewatch.rules.events import DATA_PATH, EventDetectors, Head
 
@@ -148,3 +155,15 @@ def test_a_training_set_of_another_head_is_refused_and_the_vote_decides(detector
         {"w": examples}, correction=REFIT, detectors=retrained, events={"w": EVENT}
     )
     assert hook.by_watch["w"].refit is None and hook.by_watch["w"].correction is not None
+
+
+def test_the_training_set_file_is_written_byte_for_byte_the_same(tmp_path):
+    """train_detectors rebuilds it deterministically: a rerun must not show up as a change."""
+    arrays = {"features": np.arange(12, dtype=np.float16).reshape(3, 4), "c": np.float64(10)}
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    write_npz(first, arrays)
+    time.sleep(2.1)  # zip entries carry dates with 2 s resolution
+    write_npz(second, arrays)
+    assert first.read_bytes() == second.read_bytes()
+    with np.load(second) as stored:
+        assert (stored["features"] == arrays["features"]).all() and float(stored["c"]) == 10

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,16 @@ from wirewatch.rules.events import Head
 log = logging.getLogger(__name__)
 
 TRAINING_SUFFIX = ".training.npz"
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` with fixed entry dates, so a rerun writes the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w") as out:
+                np.lib.format.write_array(out, np.asanyarray(array), allow_pickle=False)
 
 
 def fingerprint(head: Head) -> str:
@@ -68,13 +79,13 @@ class TrainingSet:
 
     def save(self, path: Path, head: Head) -> None:
         """Written by train_detectors next to the head (float16: about 1 MB for 740 items)."""
-        np.savez_compressed(
-            path,
-            features=self.features.astype(np.float16),
-            classes=np.asarray([head.classes[k] for k in self.classes]),
-            c=np.float64(self.c),
-            head=np.asarray(fingerprint(head)),
-        )
+        arrays = {
+            "features": self.features.astype(np.float16),
+            "classes": np.asarray([head.classes[k] for k in self.classes]),
+            "c": np.float64(self.c),
+            "head": np.asarray(fingerprint(head)),
+        }
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: Path, head: Head) -> TrainingSet | None:
