@@ -156,7 +156,8 @@ def serve(outlets: int, ports: int, articles_per_minute: float, queue: Any) -> N
     """The simulator process: serves until terminated; puts its ports on `queue`."""
     from aiohttp import web
 
-    stats = {"feeds": 0, "not_modified": 0, "pages": 0, "hooks": 0}
+    stats: dict[str, Any] = {"feeds": 0, "not_modified": 0, "pages": 0, "hooks": 0}
+    stats["feed_to_alert_s"] = []  # per alert: (arrival - its oldest article's appearance)
 
     async def main() -> None:
         app = web.Application()
@@ -182,8 +183,11 @@ def serve(outlets: int, ports: int, articles_per_minute: float, queue: Any) -> N
             return web.Response(body=article_html(outlet, item), content_type="text/html")
 
         async def hook(request: web.Request) -> web.Response:
-            await request.read()
+            payload = await request.json()
             stats["hooks"] += 1
+            appeared = [appearance(sim, a.get("url") or "") for a in payload["articles"]]
+            if known := [t for t in appeared if t is not None]:
+                stats["feed_to_alert_s"].append(round(time.time() - min(known), 3))
             return web.Response(text="ok")
 
         async def robots(_request: web.Request) -> web.Response:
@@ -209,8 +213,24 @@ def serve(outlets: int, ports: int, articles_per_minute: float, queue: Any) -> N
     asyncio.run(main())
 
 
+def appearance(sim: Simulation, url: str) -> float | None:
+    """When the item behind an article URL (`.../o/OUTLET/a/ITEM`) appeared in its feed."""
+    parts = url.rstrip("/").split("/")
+    if len(parts) < 4 or parts[-2] != "a" or parts[-4] != "o":
+        return None
+    return sim.published(int(parts[-3]), int(parts[-1])).timestamp()
+
+
 # ---- the service under test -----------------------------------------------------------------
-def config_text(outlets: int, ports: list[int], interval: float, db: Path) -> str:
+def config_text(
+    outlets: int,
+    ports: list[int],
+    interval: float,
+    db: Path,
+    group_wait: float = 0.0,
+    story_window: float | None = None,
+) -> str:
+    """The service's config; `story_window` (s) short: most reports open a story of their own."""
     sim = Simulation(outlets, ports, 1.0)
     lines = [
         f"storage: {{url: 'sqlite:///{db}'}}",
@@ -229,13 +249,15 @@ def config_text(outlets: int, ports: list[int], interval: float, db: Path) -> st
         "    description: Militants carry out several simultaneous or linked assaults on "
         "security forces, government sites or infrastructure.",
         "    regions: [Balochistan]",
-        "    group_wait: 0s",
+        f"    group_wait: {group_wait:g}s",
+        *([f"    story_window: {story_window:g}s"] if story_window else []),
         "    notify: [siem]",
         "  - name: internet-shutdowns",
         "    topic: internet shutdowns",
         "    description: Authorities cut, suspend or restrict mobile internet or internet "
         "access in a city, region or country.",
-        "    group_wait: 0s",
+        f"    group_wait: {group_wait:g}s",
+        *([f"    story_window: {story_window:g}s"] if story_window else []),
         "    notify: [siem]",
         "notifiers:",
         f"  - {{name: siem, type: webhook, url: 'http://{HOST}:{ports[0]}/hook'}}",

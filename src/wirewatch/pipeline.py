@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from datasketch import MinHash
+
 from wirewatch.alerts.policy import AlertPolicy
 from wirewatch.models import Article, ArticleEncoding, WatchMatch
 from wirewatch.store import Store
-from wirewatch.stories.assigner import StoryAssigner, StoryDecision
+from wirewatch.store.worker import InlineWorker, Worker
+from wirewatch.stories.assigner import StoryAssigner, StoryDecision, article_sketch
 from wirewatch.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,15 @@ def content_hash(article: Article) -> str:
 
 
 class Pipeline:
+    """`process(articles)`: match on the event loop's side, then record on `worker`.
+
+    The store work of a batch (which articles are new; then, in one transaction, the
+    articles, every watch's decision, story assignment, the outbox rows and the feed entries
+    marked seen) runs as jobs on `worker`: in the service a `StoreWorker`, one thread with its
+    own connection, so the event loop runs no SQL for a batch; by default an `InlineWorker` on
+    `store` itself. The decisions are the same either way: the same code runs on a store.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -72,32 +84,67 @@ class Pipeline:
         watches: Sequence[PipelineWatch],
         *,
         clock: Callable[[], datetime] = utcnow,
+        worker: Worker | None = None,
     ) -> None:
         self.store = store
         self.matcher = matcher
         self.watches = {w.name: w for w in watches}
-        self.stories = StoryAssigner(store)
-        self.alerts = AlertPolicy(store, clock)
+        self.clock = clock
+        self.worker: Worker = worker or InlineWorker(store)
 
     async def process(self, articles: Sequence[Article]) -> list[ArticleOutcome]:
-        fresh = sorted(
-            (a for a in articles if not self.store.articles.has(a.id)), key=lambda a: a.published
-        )
+        stored = await self.worker.run(_stored_ids, [a.id for a in articles])
+        fresh = sorted((a for a in articles if a.id not in stored), key=lambda a: a.published)
         decided = await self.matcher.match_articles(fresh) if fresh else []
+        return await self.worker.run(self._record_batch, list(articles), fresh, decided)
+
+    def _record_batch(
+        self,
+        store: Store,
+        articles: list[Article],
+        fresh: list[Article],
+        decided: list[tuple[ArticleEncoding, list[WatchMatch]]],
+    ) -> list[ArticleOutcome]:
+        """One transaction: the batch's articles, decisions, stories, alerts, seen entries."""
+        recorder = Recorder(store, self.watches, self.clock)
+        # computed before the transaction: its locks are held for the SQL, not for hashing
+        recorder.sketches = {
+            a.id: article_sketch(a)
+            for a, (_, matches) in zip(fresh, decided, strict=True)
+            if any(m.matched for m in matches)
+        }
         outcomes = []
-        with self.store.transaction():
-            if self.store.shared:  # several instances: one story assignment at a time
-                self.stories.serialize(m.watch for _, ms in decided for m in ms if m.matched)
+        with store.transaction():
+            if store.shared:  # several instances: one story assignment at a time
+                recorder.stories.serialize(m.watch for _, ms in decided for m in ms if m.matched)
             for article, (encoding, matches) in zip(fresh, decided, strict=True):
-                if self.store.shared and self.store.articles.has(article.id):
+                if store.shared and store.articles.has(article.id):
                     continue  # another instance stored it while this one matched it
-                outcomes.append(self._record(article, encoding, matches))
+                outcomes.append(recorder.record(article, encoding, matches))
             for article in articles:
                 if article.entry_key:
-                    self.store.crawl.mark_seen(article.outlet, [article.entry_key])
+                    store.crawl.mark_seen(article.outlet, [article.entry_key])
         return outcomes
 
-    def _record(
+
+def _stored_ids(store: Store, ids: list[str]) -> set[str]:
+    return {article_id for article_id in ids if store.articles.has(article_id)}
+
+
+class Recorder:
+    """What one article's arrival writes, on one store: the article, each watch's decision,
+    the story it joins or opens, the alerts queued."""
+
+    def __init__(
+        self, store: Store, watches: dict[str, PipelineWatch], clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.watches = watches
+        self.stories = StoryAssigner(store)
+        self.alerts = AlertPolicy(store, clock)
+        self.sketches: dict[str, MinHash] = {}  # article id -> its sketch, where computed
+
+    def record(
         self, article: Article, encoding: ArticleEncoding, matches: list[WatchMatch]
     ) -> ArticleOutcome:
         digest = content_hash(article)
@@ -111,7 +158,8 @@ class Pipeline:
             watch = self.watches.get(match.watch)
             story_id = None
             if match.matched and watch is not None:
-                decision = self.stories.assign(watch, article, encoding, match)
+                sketch = self.sketches.get(article.id)
+                decision = self.stories.assign(watch, article, encoding, match, sketch)
                 outcome.stories[match.watch] = decision
                 story_id = decision.story_id
                 self.alerts.queue(watch, article, decision)

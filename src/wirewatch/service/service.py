@@ -17,7 +17,7 @@ from collections.abc import Iterable, MutableSequence
 from dataclasses import dataclass, field
 
 from wirewatch import defaults
-from wirewatch.config.schema import Config, redact_password
+from wirewatch.config.schema import Config, WatchConfig, redact_password
 from wirewatch.delivery.digest import DigestScheduler, DigestSender
 from wirewatch.delivery.worker import DeliveryWorker
 from wirewatch.feedback import Feedback, FeedbackLearner
@@ -44,6 +44,7 @@ from wirewatch.service.wiring import (
     open_store,
     outlet_leases,
 )
+from wirewatch.store.worker import worker_beside
 from wirewatch.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,8 @@ class Service:
                 extra={"event": "server.listening", "host": host, "port": port},
             )
         await self.prepare()
-        self.pipeline = Pipeline(self.store, self.matcher, self.config.watches)
+        self.store_worker = worker_beside(self.store)  # the pipeline's writes: off the loop
+        self.pipeline = self._pipeline(self.matcher, self.config.watches)
         self.feedback = Feedback(
             self.store,
             FeedbackLearner(self.store),
@@ -159,6 +161,9 @@ class Service:
             self.poller, self.on_poll_result, leases=outlet_leases(self.store, self.instance)
         )
         self.started.set()
+
+    def _pipeline(self, matcher: Matcher, watches: list[WatchConfig]) -> Pipeline:
+        return Pipeline(self.store, matcher, watches, worker=self.store_worker)
 
     def _digest_scheduler(self, config: Config) -> DigestScheduler:
         claim = digest_claim(self.store, self.instance)
@@ -310,7 +315,7 @@ class Service:
                 if model_changed:
                     self.matcher.close()
                 self.matcher = matcher
-                self.pipeline = Pipeline(self.store, matcher, new.watches)
+                self.pipeline = self._pipeline(matcher, new.watches)
             if notifiers is not None and digests is not None:
                 self._swap_notifiers(new, notifiers, digests)
             self.config = new.model_copy(
@@ -375,6 +380,8 @@ class Service:
             self.digest_scheduler.shutdown()
         for task in self._tasks:
             await task
+        if hasattr(self, "store_worker"):  # a batch whose poll was cut short still commits,
+            await self.store_worker.close()  # and its alerts get the grace period below
         if hasattr(self, "delivery"):
             self._report_left(await self._flush_due(grace_s), grace_s)
         for listener in self._socket_mode:

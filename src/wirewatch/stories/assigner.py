@@ -70,6 +70,11 @@ def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
     return max([float(np.dot(story.centroid, vector)), *members])
 
 
+def article_sketch(article: Article) -> MinHash:
+    """What `assign` compares with the stories' sources to find copies."""
+    return fingerprint(article.text or article.title)
+
+
 def story_lock(watch: str) -> str:
     return f"wirewatch:stories:{watch}"
 
@@ -98,10 +103,18 @@ class StoryAssigner:
         self.same_text = same_text
 
     def assign(
-        self, watch: StoryWatch, article: Article, encoding: ArticleEncoding, match: WatchMatch
+        self,
+        watch: StoryWatch,
+        article: Article,
+        encoding: ArticleEncoding,
+        match: WatchMatch,
+        sketch: MinHash | None = None,
     ) -> StoryDecision:
-        """Join the best open story or open a new one; writes the story and its source."""
-        sketch = fingerprint(article.text or article.title)
+        """Join the best open story or open a new one; writes the story and its source.
+
+        `sketch` is `article_sketch(article)` when the caller computed it already (before
+        its transaction, so that the transaction holds its locks for less time)."""
+        sketch = sketch if sketch is not None else article_sketch(article)
         places = place_names(encoding)
         towns = lead_towns(encoding)
         since = article.published - timedelta(seconds=watch.story_window)
