@@ -126,6 +126,9 @@ def test_binding_takes_the_most_specific_type() -> None:
     assert bound_type(both, floors) == "coordinated_attack"
     single = {"attack": 0.9, "coordinated_attack": 0.2, "internet_shutdown": 0}
     assert bound_type(single, floors) == "attack"
+    # a watch binds only to a type whose detector its text fires; for either attack type,
+    # the attack detector (a text the coordinated head alone reads as one is no attack watch)
+    assert bound_type({"attack": 0.3, "coordinated_attack": 0.3}, floors) is None
     # a watch binds only to a type whose detector its text fires
     assert (
         bound_type({"attack": 0.3, "coordinated_attack": 0.1, "internet_shutdown": 0.2}, floors)

@@ -212,7 +212,7 @@ def bound_type(
     floors: Mapping[str, float],
     closeness: Mapping[str, float] | None = None,
 ) -> str | None:
-    """The type a watch's text is about: attacks (either detector) or shutdowns, of those whose
+    """The type a watch's text is about: attacks (the attack detector) or shutdowns, of those whose
     detector it fires (probability at least its ``floors``, the detectors' thresholds) the
     likelier; an attack is a coordinated one when the text is closer to that definition
     (without ``closeness``: when it fires the coordinated-attack detector)."""
@@ -222,7 +222,7 @@ def bound_type(
 
     attack = max(probabilities.get("attack", 0.0), probabilities.get("coordinated_attack", 0.0))
     shutdown = probabilities.get("internet_shutdown", 0.0)
-    is_attack = fires("attack") or fires("coordinated_attack")
+    is_attack = fires("attack")  # a coordinated attack is an attack: its detector must fire too
     if not (is_attack or fires("internet_shutdown")):
         return None
     if fires("internet_shutdown") and (shutdown > attack or not is_attack):
