@@ -1,6 +1,7 @@
 """Crawler throughput and memory against a bare aiohttp GET loop, measured in the same run.
 
     python -m benchmarks.crawl [--outlets 2000] [--repeat 3] [--rounds 3] [--rss-outlets 10000]
+                               [--baseline SRC_DIR]
 
 A simulator in its own process serves one RSS 2.0 feed per outlet (50 items, about 60 KB)
 on many ports of 127.0.0.1, so that every outlet is a host of its own for the per-host
@@ -12,6 +13,12 @@ Two clients poll every outlet once per round, each with its own ETags:
 - crawler: `CrawlScheduler.run_once` over `Poller` + `Fetcher` + the SQLite `Store`, the
   crawler config's defaults (`per_host_delay` excepted, see below), `fetch_articles: false`,
   and a result callback that marks the returned entries seen, as the pipeline does.
+The bare loop always runs on asyncio's stock event loop (in a thread of its own), the
+crawler on the loop the service runs on (`crawler.event_loop`: uvloop by default), so the
+ratio is the service against the plain aiohttp loop the issue measured. With `--baseline
+SRC` (another checkout's `src`, e.g. `git archive HEAD src | tar -x -C /tmp/base`) every
+repetition also runs that checkout's crawler against its own bare loop in a process of its
+own, the two checkouts' processes in turn: before and after in the same run.
 Each repetition is a fresh process in which the two take turns round by round (either
 goes first as often as the other), so that load from elsewhere on the machine hits both
 alike; ratios are computed round by round. Both first poll every outlet twice untimed
@@ -43,6 +50,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -249,6 +257,37 @@ class BareLoop:
         await asyncio.gather(*(worker() for _ in range(self.workers)))
 
 
+class OnStockLoop:
+    """A `BareLoop` on asyncio's stock event loop in a thread of its own, awaited from the
+    crawler's loop (which may be uvloop): the reference stays the plain aiohttp loop."""
+
+    def __init__(self, bare: BareLoop) -> None:
+        self.bare = bare
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        return self.bare.statuses
+
+    def _call(self, work: Any) -> Any:
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
+
+    async def __aenter__(self) -> OnStockLoop:
+        self.thread.start()
+        await self._call(self.bare.__aenter__())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._call(self.bare.__aexit__(*exc_info))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+    async def sweep(self) -> None:
+        await self._call(self.bare.sweep())
+
+
 class Crawler:
     """`CrawlScheduler.run_once` over `Poller` + `Fetcher` + a SQLite `Store`, with a result
     callback that marks the returned entries seen, as the pipeline does once it stored them."""
@@ -304,7 +343,7 @@ def _outlets(urls: list[str]) -> list[Any]:
     ]
 
 
-async def _timed(client: BareLoop | Crawler, polls: int) -> Measured:
+async def _timed(client: OnStockLoop | Crawler, polls: int) -> Measured:
     client.statuses.clear()
     started, cpu_started = time.perf_counter(), _cpu()
     await client.sweep()
@@ -322,7 +361,7 @@ async def _pair(
     with tempfile.TemporaryDirectory() as folder:
         async with (
             aiohttp.ClientSession() as control,
-            BareLoop(urls, workers) as bare,
+            OnStockLoop(BareLoop(urls, workers)) as bare,
             Crawler(urls, workers, folder) as crawler,
         ):
             await _control(control, control_url, reset=True)
@@ -357,20 +396,38 @@ async def _memory(urls: list[str], control_url: str, workers: int) -> Measured:
     return Measured(len(urls), seconds, cpu, statuses, _peak_rss_mb())
 
 
-def _client(kind: str, args: tuple, conn: Any) -> None:
+def _service_loop() -> tuple[str, Callable[[Any], Any]]:
+    """The event loop the service of the imported checkout runs on, and how to run on it
+    (a checkout from before `crawler.event_loop`: asyncio's)."""
+    from wirewatch.config.schema import CrawlerConfig
+
+    name = getattr(CrawlerConfig(), "event_loop", "asyncio")
+    try:
+        from wirewatch.service.loop import run
+    except ImportError:
+        return "asyncio", asyncio.run
+    return name, lambda main: run(main, name)
+
+
+def _client(kind: str, args: tuple, conn: Any, src: str | None = None) -> None:
+    if src:  # another checkout's wirewatch (imported nowhere yet in this fresh process)
+        sys.path.insert(0, src)
     runner: Callable[..., Any] = {"pair": _pair, "memory": _memory}[kind]
     try:
-        result = asyncio.run(runner(*args))
+        loop, run = _service_loop()
+        result = run(runner(*args))
+        if kind == "pair":
+            result = (loop, result)
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         raise
     conn.send(("ok", result))
 
 
-def in_process(kind: str, *args: Any) -> Any:
+def in_process(kind: str, *args: Any, src: str | None = None) -> Any:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_client, args=(kind, args, child))
+    process = ctx.Process(target=_client, args=(kind, args, child, src))
     process.start()
     status, result = parent.recv()
     process.join()
@@ -389,18 +446,41 @@ def _spread(values: list[float], digits: int = 0) -> str:
     )
 
 
-def _scenario(server: Server, urls: list[str], mode: str, args: argparse.Namespace) -> dict:
-    pairs: list[tuple[Measured, Measured]] = []
-    for _ in range(args.repeat):  # a fresh process each time
-        pairs += in_process("pair", urls, server.control_url, mode, args.rounds, args.concurrency)
-    return {"bare": [b for b, _ in pairs], "crawler": [c for _, c in pairs]}
+def _scenario(
+    server: Server, urls: list[str], mode: str, args: argparse.Namespace
+) -> dict[str, dict]:
+    """Checkout ("this checkout", "baseline") → its measurements; with a baseline, the two
+    checkouts' processes take turns, either first as often as the other."""
+    checkouts = {"this checkout": None}
+    if args.baseline:
+        checkouts["baseline"] = args.baseline
+    results: dict[str, dict] = {name: {"bare": [], "crawler": []} for name in checkouts}
+    for repeat in range(args.repeat):  # a fresh process each time
+        order = list(checkouts.items())
+        for name, src in order[::-1] if repeat % 2 else order:
+            loop, pairs = in_process(
+                "pair", urls, server.control_url, mode, args.rounds, args.concurrency, src=src
+            )
+            results[name]["loop"] = loop
+            results[name]["bare"] += [b for b, _ in pairs]
+            results[name]["crawler"] += [c for _, c in pairs]
+    return results
 
 
-def _print_scenario(title: str, result: dict) -> None:
+def _print_scenario(title: str, results: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    for name, result in results.items():
+        if len(results) > 1:
+            print(f" {name} (crawler on {result['loop']}, bare loop on asyncio's):")
+        else:
+            print(f" crawler on {result['loop']}, bare loop on asyncio's:")
+        _print_pairs(result)
+
+
+def _print_pairs(result: dict) -> None:
     bare, crawler = result["bare"], result["crawler"]
     ratios = [c.rate / b.rate for b, c in zip(bare, crawler, strict=True)]
     cpu_ratios = [b.cpu_seconds / c.cpu_seconds for b, c in zip(bare, crawler, strict=True)]
-    print(f"\n{title}")
     print(f"  bare aiohttp loop   polls/s {_spread([m.rate for m in bare])}")
     print(f"  crawler             polls/s {_spread([m.rate for m in crawler])}")
     print(f"  ratio crawler/bare  {_spread([100 * r for r in ratios])} % (round by round)")
@@ -420,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ports", type=int, default=2000, help="simulator ports (hosts)")
     parser.add_argument("--skip-full", action="store_true", help="no full-parsing scenario")
     parser.add_argument("--skip-all-304", action="store_true", help="no all-304 scenario")
+    parser.add_argument(
+        "--baseline", metavar="SRC_DIR", help="another checkout's src: measured in turn"
+    )
     args = parser.parse_args(argv)
 
     biggest = max(args.outlets, args.rss_outlets)

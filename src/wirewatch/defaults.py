@@ -18,6 +18,8 @@ SERVER_LISTEN = "127.0.0.1:9464"  # server.listen when the `server:` section is 
 # store
 STORAGE_URL = "sqlite:///wirewatch.db"
 # several instances on one PostgreSQL database (store/leases.py, delivery/worker.py)
+INSTANCE_HEARTBEAT_TTL_S = 10.0  # an instance silent this long no longer counts for the shares
+SHARE_SLACK = 0.02  # an instance releases outlets only beyond its share (outlets / instances) + 2 %
 OUTLET_LEASE_INTERVALS = 1.5  # a poll leases its outlet this many intervals; the holder renews
 OUTBOX_CLAIM_S = 60.0  # an alert being sent stays its instance's this long if that one dies
 
@@ -43,6 +45,7 @@ ENTRIES_RATE_MIN_WINDOW_S = 1 * HOUR  # entries per day is not reported over les
 USER_AGENT = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
 ALLOW_PRIVATE_ADDRESSES = False
 RESPECT_ROBOTS = True  # crawler.respect_robots: obey robots.txt for article pages
+EVENT_LOOP = "uvloop"  # crawler.event_loop: the service's loop (asyncio's when uvloop is missing)
 GLOBAL_CONCURRENCY = 64
 PER_HOST_CONCURRENCY = 2
 PER_HOST_DELAY_S = 0.5
@@ -58,6 +61,7 @@ ROBOTS_ERROR_CACHE_S = 10 * MINUTE  # robots.txt unreachable (5xx, timeout): all
 ROBOTS_MAX_CACHED_SITES = 5_000  # sites whose robots.txt is kept; beyond this, expired ones go
 FETCH_TIMEOUT_TICK_S = 0.1  # read and total timeouts of requests in flight are checked this often
 FETCH_PARSED_URLS = 16_384  # URLs kept parsed: every feed, and the pages of the latest polls
+FETCH_PARSED_ADDRESSES = 4096  # hosts and addresses kept parsed for the private-address guard
 HOST_TURNS_MAX = 10_000  # hosts whose next request turn is kept; beyond this, idle ones are dropped
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "

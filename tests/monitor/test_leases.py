@@ -93,3 +93,37 @@ async def test_a_feed_that_asks_for_less_traffic_is_not_polled_by_the_other(
             await scheduler.shutdown()
             await fetcher.__aexit__(None, None, None)
     assert outlet_server.hits("/slow.xml") == 1
+
+
+async def test_an_instance_started_later_gets_its_share(outlet_server, pg_database):
+    """The first instance polls every outlet alone; once a second one is up, the first
+    releases outlets beyond its share and the second takes them, never polling an outlet
+    twice within its interval."""
+    paths = [f"/share-{i}.xml" for i in range(8)]
+    for path in paths:
+        outlet_server.add_feed(path, items=[], kind="atom")
+    outlets = [
+        outlet(f"s{i}", outlet_server.url(p), interval=INTERVAL_S) for i, p in enumerate(paths)
+    ]
+    # eight feeds on one host: the per-host delay would hold requests back for seconds
+    settings = crawler_settings(per_host_delay=0.05)
+    (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
+    try:
+        first.start(outlets)
+        await asyncio.sleep(2 * INTERVAL_S)
+        assert first.held == {o.name for o in outlets}  # alone: all of them
+        second.start(outlets)
+        await asyncio.sleep(4 * INTERVAL_S)
+        shares = (len(first.held), len(second.held))
+        counted = (first.instances, second.instances)
+    finally:
+        for scheduler, fetcher in ((first, f1), (second, f2)):
+            await scheduler.shutdown()
+            await fetcher.__aexit__(None, None, None)
+    assert counted == (2, 2)
+    # a share of 4 each, and one outlet of slack: 5 and 3 at worst (all 8 alone before)
+    assert sum(shares) == 8 and max(shares) <= 5, shares
+    shortest = INTERVAL_S * (1 - defaults.POLL_JITTER_FRACTION) - REQUEST_DELAY_S
+    for path in paths:
+        gaps = [b - a for a, b in itertools.pairwise(outlet_server.hit_times(path))]
+        assert min(gaps) >= shortest, (path, gaps)

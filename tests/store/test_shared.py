@@ -44,6 +44,28 @@ def test_no_poll_sooner_than_the_gap_even_by_the_holder(target):
     assert take(store, "dawn", "a", 54).polls
 
 
+def test_a_released_outlet_goes_to_another_instance_after_the_gap(target):
+    store = Store(target)
+    assert take(store, "dawn", "a", 0).polls
+    store.leases.release_outlet("dawn", "a", now=T0 + timedelta(seconds=30))
+    assert not take(store, "dawn", "b", 40).polls  # free, but polled 40 s ago: not yet
+    assert take(store, "dawn", "b", 55).polls
+    assert not take(store, "dawn", "a", 120).polls  # b holds it now
+    assert store.leases.outlets_held(now=T0 + timedelta(seconds=120)) == {"b": 1}
+
+
+def test_instances_alive_are_counted_until_they_leave_or_fall_silent(target):
+    store = Store(target)
+    at = [T0 + timedelta(seconds=s) for s in range(0, 60, 5)]
+    assert store.leases.heartbeat("a", 10, now=at[0]) == ["a"]
+    assert store.leases.heartbeat("b", 10, now=at[1]) == ["a", "b"]
+    assert take(store, "dawn", "a", 6).polls  # heartbeats are no outlets
+    assert store.leases.outlets_held(now=at[2]) == {"a": 1}
+    assert store.leases.heartbeat("a", 10, now=at[3]) == ["a"]  # b silent for 10 s: gone
+    store.leases.leave("a")
+    assert store.leases.heartbeat("c", 10, now=at[4]) == ["c"]
+
+
 def test_an_alert_is_claimed_by_one_instance_until_sent_or_its_claim_runs_out(target):
     store = Store(target)
     store.outbox.enqueue(

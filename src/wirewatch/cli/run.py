@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import sys
@@ -39,6 +38,7 @@ def register(command: AddCommand) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from wirewatch.service.loop import run
     from wirewatch.service.runner import serve
 
     config = load_or_report(args)
@@ -58,7 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wirewatch run: {exc}", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(serve(config, path, standby=pidfile if args.wait else None))
+        standby = pidfile if args.wait else None
+        return run(serve(config, path, standby=standby), config.crawler.event_loop)
     finally:
         if pidfile:
             pidfile.release()

@@ -149,6 +149,7 @@ class CrawlerConfig(Section):
     max_redirects: int = Field(defaults.MAX_REDIRECTS, ge=0)
     feed_max_bytes: Size = defaults.FEED_MAX_BYTES
     page_max_bytes: Size = defaults.PAGE_MAX_BYTES
+    event_loop: Literal["uvloop", "asyncio"] = defaults.EVENT_LOOP  # type: ignore[assignment]
 
 
 class OutletConfig(Section):

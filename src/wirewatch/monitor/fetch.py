@@ -98,6 +98,7 @@ class FetchRefused(Exception):
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
 
 
+@functools.lru_cache(maxsize=defaults.FETCH_PARSED_ADDRESSES)  # asked once or twice per request
 def is_public_address(address: str) -> bool:
     """False for loopback, private, link-local, reserved, multicast and unspecified addresses,
     and for IPv6 addresses that carry such an IPv4 address (IPv4-mapped ::ffff:0:0/96, NAT64
@@ -123,6 +124,7 @@ def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=defaults.FETCH_PARSED_ADDRESSES)
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(host.split("%")[0])

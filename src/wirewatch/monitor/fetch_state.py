@@ -76,3 +76,32 @@ class CrawlState(Protocol):
         ...
 
     def mark_seen(self, outlet: str, keys: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutletHealth:
+    """The figures `wirewatch outlets` shows and the metrics export, after a poll."""
+
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    not_modified_ratio: float | None
+    entries_per_day: float | None
+    page_failures: int  # in total, since the outlet was first polled
+    limited_polls: int = 0  # polls a limit cut something from, in total
+    last_limit: str | None = None  # what the last of them cut
+    entries_waiting: int = 0  # new entries left for the next polls by the last poll
+
+    @classmethod
+    def of(cls, state: FetchState, now: datetime) -> OutletHealth:
+        return cls(
+            last_success=state.last_success,
+            last_error=state.last_error,
+            consecutive_failures=state.consecutive_failures,
+            not_modified_ratio=state.not_modified_ratio,
+            entries_per_day=state.entries_per_day(now),
+            page_failures=state.page_failures,
+            limited_polls=state.limited_polls,
+            last_limit=state.last_limit,
+            entries_waiting=state.entries_waiting,
+        )

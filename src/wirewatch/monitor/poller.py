@@ -43,7 +43,7 @@ from wirewatch.models import Article, FeedEntry
 from wirewatch.monitor.extract import Extracted
 from wirewatch.monitor.feeds import FeedDocument, FeedError, KnownItems, read_feed
 from wirewatch.monitor.fetch import CrawlerSettings, Fetcher, FetchResult
-from wirewatch.monitor.fetch_state import CrawlState, FetchState
+from wirewatch.monitor.fetch_state import CrawlState, FetchState, OutletHealth
 from wirewatch.monitor.limits import FEEDS, PAGES, Tally, choose_entries, in_pool, read_page
 from wirewatch.monitor.robots import RobotsCache
 from wirewatch.util import utcnow
@@ -74,35 +74,6 @@ class PollerSettings(CrawlerSettings, Protocol):
     respect_robots: bool
     feed_max_bytes: int
     page_max_bytes: int
-
-
-@dataclass(frozen=True)
-class OutletHealth:
-    """The figures `wirewatch outlets` shows and the metrics export, after a poll."""
-
-    last_success: datetime | None
-    last_error: str | None
-    consecutive_failures: int
-    not_modified_ratio: float | None
-    entries_per_day: float | None
-    page_failures: int  # in total, since the outlet was first polled
-    limited_polls: int = 0  # polls a limit cut something from, in total
-    last_limit: str | None = None  # what the last of them cut
-    entries_waiting: int = 0  # new entries left for the next polls by the last poll
-
-    @classmethod
-    def of(cls, state: FetchState, now: datetime) -> OutletHealth:
-        return cls(
-            last_success=state.last_success,
-            last_error=state.last_error,
-            consecutive_failures=state.consecutive_failures,
-            not_modified_ratio=state.not_modified_ratio,
-            entries_per_day=state.entries_per_day(now),
-            page_failures=state.page_failures,
-            limited_polls=state.limited_polls,
-            last_limit=state.last_limit,
-            entries_waiting=state.entries_waiting,
-        )
 
 
 @dataclass
@@ -177,10 +148,22 @@ class Poller:
 
     async def poll(self, outlet: OutletSettings) -> PollResult:
         """Poll `outlet` once; every failure comes back as status "error", never raised."""
+        result = await self.poll_if(outlet, None)
+        assert result is not None
+        return result
+
+    async def poll_if(
+        self, outlet: OutletSettings, go: Callable[[], bool] | None
+    ) -> PollResult | None:
+        """`poll`, but first `go()` is asked, once one of the `concurrency` polls at once is
+        free, just before the request: False skips the poll (None). A lease taken there is
+        taken when the request goes out, not seconds before it while polls queue."""
         fetch_state: FetchState | None = None
         try:
-            fetch_state = self._state_of(outlet.name)
             async with self._polls:
+                if go is not None and not go():
+                    return None
+                fetch_state = self._state_of(outlet.name)
                 return await self._poll(outlet, fetch_state)
         except Exception as exc:  # a bug or a store failure must not kill the scheduler job
             log.exception("outlet %s: poll failed", outlet.name)

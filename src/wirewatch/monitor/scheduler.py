@@ -16,13 +16,21 @@ The poller keeps fetch state in memory; the scheduler has it written to the stor
 every `FETCH_STATE_FLUSH_S`, after `run_once` and when it shuts down.
 
 Several instances on one database (PostgreSQL) share the outlets through leases
-(`leases`, store/leases.py): every instance schedules every outlet, and each run first
-takes the outlet's lease; the instance holding it polls and renews it, the others skip
+(`leases`, store/leases.py): every instance schedules every outlet, and each run takes
+the outlet's lease once a poll slot is free, just before the request (`Poller.poll_if`: a
+poll queued for a slot on a busy instance holds no lease that its request would then trail
+by seconds); the instance holding it polls and renews it, the others skip
 the run and look again just after the lease would run out. So an outlet is polled by one
 instance at a time, never twice within its interval less its jitter, and a dead
 instance's outlets are taken over when their leases run out (`OUTLET_LEASE_INTERVALS`
 after their last poll). A holder that pushes its next poll out (backoff, a feed asking
 for less traffic) extends its lease as far, so no other instance polls sooner.
+The instances share the outlets evenly: each says it is alive every `FETCH_STATE_FLUSH_S`
+and learns how many outlets each live one holds (`Leases.shares`; a clean stop says so at
+once, `Leases.leave`). One that holds more than its share (`SHARE_SLACK` aside) while
+another holds less releases an outlet instead of polling it, and another takes it at its
+next look, the last poll still counting for the interval. Taking a free outlet is never
+refused, so none goes unpolled while an instance that died still counts.
 
 APScheduler's asyncio executor cancels running jobs when it shuts down, so every
 poll runs in a task of our own and `shutdown()` waits for those to finish.
@@ -33,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
@@ -64,6 +73,18 @@ class Leases(Protocol):
 
     def extend(self, outlet: str, next_poll_s: float) -> None:
         """Hold the lease past a next poll pushed out `next_poll_s` from now."""
+        ...
+
+    def release(self, outlet: str) -> None:
+        """Let another instance take the outlet now."""
+        ...
+
+    def shares(self) -> tuple[int, list[int]]:
+        """Say this instance is alive; the outlets it holds, and each other live one's."""
+        ...
+
+    def leave(self) -> None:
+        """This instance stops: it no longer counts among those sharing the outlets."""
         ...
 
 
@@ -140,18 +161,25 @@ class CrawlScheduler:
         self._stopping = False  # shutdown began: run_once's workers take no further outlet
         self.leases = leases
         self.held: set[str] = set()  # outlets whose lease this instance holds
+        self.instances = 1  # instances sharing the outlets, this one included (leases)
+        self._mine: int | None = None  # outlets held, as the store last said, since counted
+        self._others: list[int] = []  # outlets each other live instance held then
 
     # ---- one poll ---------------------------------------------------------------------
 
     async def poll_outlet(self, outlet: OutletSettings) -> PollResult | None:
-        """Poll once and hand the result on; None when the poll itself blew up (logged)."""
-        result = await self._poll(outlet)
+        """Poll once and hand the result on; None when the poll itself blew up (logged) or,
+        with leases, another instance holds the outlet."""
+        result = await self._poll(outlet, leased=self.leases is not None)
         if result is not None:
             await self._hand_on(outlet, result)
         return result
 
-    async def _poll(self, outlet: OutletSettings) -> PollResult | None:
+    async def _poll(self, outlet: OutletSettings, *, leased: bool = False) -> PollResult | None:
+        """`leased`: take the outlet's lease first, when a poll slot is free (None: not ours)."""
         try:
+            if leased:
+                return await self.poller.poll_if(outlet, lambda: self._take_lease(outlet))
             return await self.poller.poll(outlet)
         except Exception:
             log.exception("outlet %s: poll failed", outlet.name)
@@ -222,15 +250,14 @@ class CrawlScheduler:
     async def _flush_job(self) -> None:
         """A coroutine, so that APScheduler runs it on the event loop (the store's thread)."""
         self._flush()
+        self._count_instances()
 
     async def _job(self, name: str) -> None:
         """The APScheduler job of outlet `name`."""
         outlet = self.outlets.get(name)
         if outlet is None:  # removed while this run was queued
             return
-        if self.leases is not None and not self._take_lease(outlet):
-            return
-        task = self._spawn(outlet)
+        task = self._spawn(outlet)  # with leases, the poll takes the lease first
         try:
             result = await asyncio.shield(task)  # shutdown cancels this job, never the poll
         except asyncio.CancelledError:
@@ -244,6 +271,9 @@ class CrawlScheduler:
         """True when this instance polls `outlet` now; else its next run is moved to just
         after the other instance's lease runs out."""
         assert self.leases is not None
+        if outlet.name in self.held and self._over_share():
+            self._release(outlet.name)
+            return False
         try:
             lease = self.leases.take(outlet.name, outlet.interval)
         except Exception:
@@ -254,6 +284,8 @@ class CrawlScheduler:
         if lease.polls:
             if outlet.name not in self.held:  # newly ours: another instance polled it last
                 self.held.add(outlet.name)
+                if self._mine is not None:
+                    self._mine += 1
                 forget = getattr(self.poller, "forget", None)
                 if forget is not None:
                     forget(outlet.name)
@@ -262,6 +294,48 @@ class CrawlScheduler:
             self.held.discard(outlet.name)
         self._look_again(outlet, lease.expires_at)
         return False
+
+    def _count_instances(self) -> None:
+        if self.leases is None:
+            return
+        try:
+            self._mine, self._others = self.leases.shares()
+        except Exception:
+            log.exception("could not count the instances sharing the outlets")
+            return
+        self.instances = 1 + len(self._others)
+
+    def _leave(self) -> None:
+        if self.leases is None:
+            return
+        try:
+            self.leases.leave()
+        except Exception:  # it counts until its heartbeat runs out (INSTANCE_HEARTBEAT_TTL_S)
+            log.exception("could not tell the other instances that this one stops")
+
+    def _over_share(self) -> bool:
+        """This instance holds more outlets than its share (and the slack) of them, and
+        another holds less than its share: releasing one gives it somewhere to go."""
+        if not self._others:
+            return False
+        share = math.ceil(len(self.outlets) / self.instances)
+        mine = len(self.held) if self._mine is None else self._mine
+        return mine > share + max(1, int(share * defaults.SHARE_SLACK)) and (
+            min(self._others) < share
+        )
+
+    def _release(self, name: str) -> None:
+        """Not polled now: the outlet goes to an instance with less than its share."""
+        assert self.leases is not None
+        try:
+            self.leases.release(name)
+        except Exception:
+            log.exception("outlet %s: its lease could not be released", name)
+            return
+        self.held.discard(name)
+        if self._mine is not None:
+            self._mine -= 1
+        log.debug("outlet %s: released to the other instances (%d held)", name, len(self.held))
 
     def _extend_lease(self, name: str, delay_s: float) -> None:
         assert self.leases is not None
@@ -326,6 +400,7 @@ class CrawlScheduler:
             raise RuntimeError("the crawl scheduler is already running")
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         self._scheduler.start()
+        self._count_instances()
         self._scheduler.add_job(
             self._flush_job,
             trigger=IntervalTrigger(seconds=defaults.FETCH_STATE_FLUSH_S, timezone=UTC),
@@ -410,6 +485,7 @@ class CrawlScheduler:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        self._leave()
         pending = await self._wait_for_running(self.shutdown_timeout_s)
         for task in pending:
             log.warning(

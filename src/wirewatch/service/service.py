@@ -31,6 +31,7 @@ from wirewatch.notifiers.email import EmailDigestNotifier
 from wirewatch.pipeline import ArticleOutcome, Batcher, Pipeline
 from wirewatch.rules.matcher import Matcher
 from wirewatch.service.logs import register_secrets
+from wirewatch.service.loop import loop_name
 from wirewatch.service.metrics import Metrics
 from wirewatch.service.server import start_server
 from wirewatch.service.wiring import (
@@ -258,11 +259,12 @@ class Service:
         self._tasks.append(asyncio.create_task(self.delivery.run(self.stopping)))
         self._tasks.append(asyncio.create_task(self.feedback.watch(self.stopping)))
         log.info(
-            "wirewatch running: %d outlets, %d watches, %d notifiers",
+            "wirewatch running: %d outlets, %d watches, %d notifiers; event loop %s",
             len(self._outlets()),
             len(self.config.watches),
             len(self.config.notifiers),
-            extra={"event": "service.ready", "pid": os.getpid()},
+            loop_name(),
+            extra={"event": "service.ready", "pid": os.getpid(), "event_loop": loop_name()},
         )
         await self.stopping.wait()
 

@@ -55,6 +55,20 @@ class OutletLeases:
             min_gap_s=interval_s * (1 - defaults.POLL_JITTER_FRACTION),
         )
 
+    def release(self, outlet: str) -> None:
+        self.store.leases.release_outlet(outlet, self.instance)
+
+    def shares(self) -> tuple[int, list[int]]:
+        """Outlets this instance holds, and those each other live instance holds (after
+        saying this one is alive)."""
+        alive = self.store.leases.heartbeat(self.instance, defaults.INSTANCE_HEARTBEAT_TTL_S)
+        held = self.store.leases.outlets_held()
+        others = [held.get(name, 0) for name in alive if name != self.instance]
+        return held.get(self.instance, 0), others
+
+    def leave(self) -> None:
+        self.store.leases.leave(self.instance)
+
     def extend(self, outlet: str, next_poll_s: float) -> None:
         until = utcnow() + timedelta(seconds=next_poll_s * defaults.OUTLET_LEASE_INTERVALS)
         self.store.leases.extend_outlet(outlet, self.instance, until)

@@ -8,6 +8,11 @@ polled by one instance at a time, and a dead instance's outlets pass to the othe
 their leases run out. No poll is granted sooner than `min_gap_s` after the last one, by
 whichever instance (a late run of the scheduler followed by one on time, say). The row
 lock of `ON CONFLICT DO UPDATE` decides between instances that try at the same moment.
+
+Each instance also says it is alive (`heartbeat`): a row of its own among the leases, under
+a name no outlet can have (outlet names hold no ":"), so that every instance knows how many
+share the outlets and none keeps more than its share (`release_outlet`: the first to start
+would otherwise keep every outlet it polled before the others were up).
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ _TAKE_OUTLET = (
     " WHERE (outlet_leases.holder = excluded.holder"
     " OR outlet_leases.expires_at <= excluded.polled_at) AND outlet_leases.polled_at <= ?"
     " RETURNING holder"
+)
+
+
+_INSTANCE = "wirewatch:instance:"  # heartbeat rows: outlet names cannot contain ":"
+_NOT_AN_OUTLET = "wirewatch:%"
+_HEARTBEAT = (
+    "INSERT INTO outlet_leases (outlet, holder, polled_at, expires_at) VALUES (?,?,?,?)"
+    " ON CONFLICT (outlet) DO UPDATE SET polled_at = excluded.polled_at,"
+    " expires_at = excluded.expires_at"
 )
 
 
@@ -73,12 +87,36 @@ class LeaseRepository:
             (iso(until), outlet, holder, iso(until)),
         )
 
+    def release_outlet(self, outlet: str, holder: str, now: datetime | None = None) -> None:
+        """Let another instance take `outlet` from now on; the last poll still counts for its
+        `min_gap_s`, so the outlet is not polled again sooner whoever takes it."""
+        self.db.execute(
+            "UPDATE outlet_leases SET expires_at = ? WHERE outlet = ? AND holder = ?",
+            (iso(now or utcnow()), outlet, holder),
+        )
+
+    def heartbeat(self, holder: str, ttl_s: float, now: datetime | None = None) -> list[str]:
+        """`holder` is alive for `ttl_s` more seconds; the instances alive now, by name."""
+        now = now or utcnow()
+        expires = iso(now + timedelta(seconds=ttl_s))
+        self.db.execute(_HEARTBEAT, (_INSTANCE + holder, holder, iso(now), expires))
+        rows = self.db.execute(
+            "SELECT holder FROM outlet_leases WHERE outlet LIKE ? AND expires_at > ?"
+            " ORDER BY holder",
+            (_INSTANCE + "%", iso(now)),
+        )
+        return [r[0] for r in rows]
+
+    def leave(self, holder: str) -> None:
+        """`holder` stops: it no longer counts as alive (its leases run out as they would)."""
+        self.db.execute("DELETE FROM outlet_leases WHERE outlet = ?", (_INSTANCE + holder,))
+
     def outlets_held(self, now: datetime | None = None) -> dict[str, int]:
         """Instance → how many outlets it holds a running lease on."""
         rows = self.db.execute(
-            "SELECT holder, COUNT(*) FROM outlet_leases WHERE expires_at > ? GROUP BY holder"
-            " ORDER BY holder",
-            (iso(now or utcnow()),),
+            "SELECT holder, COUNT(*) FROM outlet_leases WHERE expires_at > ?"
+            " AND outlet NOT LIKE ? GROUP BY holder ORDER BY holder",
+            (iso(now or utcnow()), _NOT_AN_OUTLET),
         )
         return {r[0]: r[1] for r in rows}
 
