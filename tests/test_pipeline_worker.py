@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -18,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.loop_batch import Recorded, probed
 from tests.fixtures.outbox_data import Clock
 from wirewatch.demo.articles import DEMO_ARTICLES
 from wirewatch.demo.runner import demo_config
-from wirewatch.models import Article, ArticleEncoding, WatchMatch
+from wirewatch.models import Article
 from wirewatch.pipeline import Pipeline
 from wirewatch.service.wiring import build_matcher
 from wirewatch.store import Store
@@ -30,7 +30,6 @@ from wirewatch.store.worker import InlineWorker, StoreWorker, worker_beside
 pytestmark = pytest.mark.slow
 
 COPIES = 48  # outlets carrying each report: the batch is COPIES x the demo's reports
-PROBE_S = 0.005  # the loop-lag probe's sleep
 
 
 def demo_articles() -> list[Article]:
@@ -65,19 +64,6 @@ def carried_again(articles: Sequence[Article], copies: int) -> list[Article]:
     ]
 
 
-class Recorded:
-    """The real matcher's decisions, computed once per distinct text (a copy's match is
-    the original's: the same title and text match the same)."""
-
-    def __init__(self, decided: dict[tuple[str, str], tuple[ArticleEncoding, list[WatchMatch]]]):
-        self.decided = decided
-
-    async def match_articles(
-        self, articles: Sequence[Article]
-    ) -> list[tuple[ArticleEncoding, list[WatchMatch]]]:
-        return [self.decided[(a.title, a.text)] for a in articles]
-
-
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
     """The demo's watches and notifier (`demo_config` sets DEMO_BASE_URL: put back after)."""
@@ -105,28 +91,6 @@ def pipeline_on(path: Path, config, matcher, worker) -> tuple[Pipeline, Store]:
     return Pipeline(store, matcher, config.watches, clock=clock, worker=worker(store)), store
 
 
-async def process_probed(pipeline: Pipeline, articles: list[Article]) -> tuple[float, float]:
-    """(seconds the batch took, the longest the event loop was late meanwhile)."""
-    lags: list[float] = []
-    done = asyncio.Event()
-
-    async def probe() -> None:
-        loop = asyncio.get_running_loop()
-        while not done.is_set():
-            before = loop.time()
-            await asyncio.sleep(PROBE_S)
-            lags.append(loop.time() - before - PROBE_S)
-
-    prober = asyncio.create_task(probe())
-    await asyncio.sleep(0)  # the probe is waiting before the batch starts
-    started = time.perf_counter()
-    await pipeline.process(articles)
-    took = time.perf_counter() - started
-    done.set()
-    await prober
-    return took, max(lags)
-
-
 def dump(store: Store) -> dict[str, list[tuple]]:
     """Everything a batch decides, as stored (the times the clock gives included; not the
     wall-clock times of writing)."""
@@ -151,14 +115,14 @@ async def test_a_large_batch_leaves_the_event_loop_free_and_decides_the_same(
 
     # on the event loop, as before: the loop is held for the whole batch
     inline, inline_store = pipeline_on(tmp_path / "inline.db", config, matcher, InlineWorker)
-    inline_took, inline_lag = await process_probed(inline, batch)
+    inline_took, inline_lag = await probed(inline, batch)
     assert inline_lag >= 0.8 * inline_took  # the probe did see the loop held throughout
     assert inline_took >= 0.2, "the batch must be large enough to tell held from free"
 
     # on the service's worker: its own connection in its own thread
     threaded, threaded_store = pipeline_on(tmp_path / "worker.db", config, matcher, worker_beside)
     assert isinstance(threaded.worker, StoreWorker)
-    took, lag = await process_probed(threaded, batch)
+    took, lag = await probed(threaded, batch)
     await threaded.worker.close()
 
     # a batch's own duration is the yardstick: measured in this run, on this machine
