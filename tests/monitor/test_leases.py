@@ -16,6 +16,9 @@ from wirewatch.store import Store
 INTERVAL_S = 3.0
 REQUEST_DELAY_S = 1.0  # a poll's request reaches the outlet this long after its lease, at most
 OUTLETS = 4
+# the outlets share one host: without a per-host delay, so that a poll's request leaves as it
+# takes its lease (what is tested is the lease, not politeness to one host)
+SETTINGS = {"per_host_delay": 0.0}
 
 
 async def instance(pg_database: str, name: str, settings):
@@ -53,7 +56,7 @@ async def test_outlets_polled_by_one_instance_and_taken_over(outlet_server, pg_d
     outlets = [
         outlet(f"o{i}", outlet_server.url(p), interval=INTERVAL_S) for i, p in enumerate(paths)
     ]
-    settings = crawler_settings()
+    settings = crawler_settings(**SETTINGS)
     (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
     try:
         gone = await share_then_stop_one(first, second, outlets)
@@ -82,7 +85,7 @@ async def test_a_feed_that_asks_for_less_traffic_is_not_polled_by_the_other(
     """RSS <ttl>15</ttl>: the holder polls again in 15 minutes, and so does nobody else."""
     outlet_server.add_feed("/slow.xml", items=[])
     slow = [outlet("slow", outlet_server.url("/slow.xml"), interval=INTERVAL_S)]
-    settings = crawler_settings()
+    settings = crawler_settings(**SETTINGS)
     (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
     try:
         first.start(slow)
