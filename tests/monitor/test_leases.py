@@ -130,3 +130,20 @@ async def test_an_instance_started_later_gets_its_share(outlet_server, pg_databa
     for path in paths:
         gaps = [b - a for a, b in itertools.pairwise(outlet_server.hit_times(path))]
         assert min(gaps) >= shortest, (path, gaps)
+
+
+async def test_a_flush_that_fires_as_an_instance_stops_does_not_keep_it_counted(pg_database):
+    """The store flush runs every 2 s and says the instance is alive; one that fired just
+    before the stop must not say so after the instance said it leaves, or the others keep
+    counting it (and keep releasing outlets to it) until its heartbeat runs out."""
+    scheduler, fetcher = await instance(pg_database, "a", crawler_settings())
+    scheduler.start([])
+    try:
+        fired = asyncio.ensure_future(scheduler._flush_job())  # APScheduler's task, not yet run
+        await scheduler.shutdown()
+        await fired
+    finally:
+        await fetcher.__aexit__(None, None, None)
+    store = Store(pg_database)
+    assert store.leases.heartbeat("b", ttl_s=10.0) == ["b"]  # "a" no longer counts
+    store.close()

@@ -250,7 +250,8 @@ class CrawlScheduler:
     async def _flush_job(self) -> None:
         """A coroutine, so that APScheduler runs it on the event loop (the store's thread)."""
         self._flush()
-        self._count_instances()
+        if self._scheduler is not None:  # a run that fired as the instance stopped would say
+            self._count_instances()  # it is alive again, after it said it leaves
 
     async def _job(self, name: str) -> None:
         """The APScheduler job of outlet `name`."""
