@@ -55,6 +55,7 @@ def reports(copies: int) -> list[Article]:
             published=a.published,
             url=f"https://{a.outlet}.example.org/{a.slug}",
             text_source="corpus",
+            entry_key=a.slug,
         )
         for a in DEMO_ARTICLES
     ]
@@ -65,6 +66,7 @@ def reports(copies: int) -> list[Article]:
             outlet=f"copy-{n}",
             url=f"https://copy-{n}.example.org/{a.id}",
             published=a.published + timedelta(minutes=n),
+            entry_key=f"{n}-{a.entry_key}",
         )
         for n in range(1, copies + 1)
         for a in originals

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from benchmarks.loop_batch import Recorded, probed
+from benchmarks.loop_batch import Recorded, probed, reports
 from tests.fixtures.outbox_data import Clock
 from wirewatch.demo.articles import DEMO_ARTICLES
 from wirewatch.demo.runner import demo_config
@@ -33,35 +30,7 @@ COPIES = 48  # outlets carrying each report: the batch is COPIES x the demo's re
 
 
 def demo_articles() -> list[Article]:
-    return [
-        Article(
-            id=f"{a.outlet}/{a.slug}",
-            outlet=a.outlet,
-            title=a.title,
-            text=a.text,
-            published=a.published,
-            url=f"https://{a.outlet}.example.org/{a.slug}",
-            text_source="corpus",
-            entry_key=a.slug,
-        )
-        for a in DEMO_ARTICLES
-    ]
-
-
-def carried_again(articles: Sequence[Article], copies: int) -> list[Article]:
-    """Each report again from `copies` other outlets, a minute apart."""
-    return [
-        replace(
-            a,
-            id=f"copy-{n}/{a.id}",
-            outlet=f"copy-{n}",
-            url=f"https://copy-{n}.example.org/{a.id}",
-            published=a.published + timedelta(minutes=n),
-            entry_key=f"{n}-{a.entry_key}",
-        )
-        for n in range(1, copies + 1)
-        for a in articles
-    ]
+    return reports(0)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +80,7 @@ def dump(store: Store) -> dict[str, list[tuple]]:
 async def test_a_large_batch_leaves_the_event_loop_free_and_decides_the_same(
     tmp_path, config, matcher
 ):
-    batch = demo_articles() + carried_again(demo_articles(), COPIES)
+    batch = reports(COPIES)
 
     # on the event loop, as before: the loop is held for the whole batch
     inline, inline_store = pipeline_on(tmp_path / "inline.db", config, matcher, InlineWorker)
