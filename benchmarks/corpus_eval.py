@@ -44,7 +44,7 @@ import numpy as np
 import yaml
 
 from benchmarks.corpus_check import ITEMS
-from benchmarks.corpus_split import load_split, original_test_events, part_of
+from benchmarks.corpus_split import load_split, part_of, test_part_as_of
 from benchmarks.keyword_baseline import QUERIES, KeywordQuery
 from wirewatch import defaults
 from wirewatch.backtest import LabelSpec, parse_label_spec, parse_published
@@ -105,12 +105,16 @@ def load_items(folder: Path) -> list[dict[str, Any]]:
     return items
 
 
-def load_part(part: str, original: bool = False) -> list[dict[str, Any]]:
-    """The repository corpus's training or frozen test part (or all of it); `original`: the
-    test part as first chosen, before events were added to it."""
-    test_events = original_test_events() if original else load_split()
+def load_part(part: str, as_of: int | None = None) -> list[dict[str, Any]]:
+    """The repository corpus's training or frozen test part (or all of it); `as_of`: the test
+    part as it was after that many of the corpus's extensions (0: as first chosen)."""
+    test_events, shards = load_split(), None
+    if as_of is not None:
+        test_events, shards = test_part_as_of(as_of)
     items = []
     for path in sorted(ITEMS.glob("*.jsonl")):
+        if shards is not None and path.name not in shards:
+            continue
         with path.open(encoding="utf-8") as lines:
             for line in filter(str.strip, lines):
                 item = {**json.loads(line), "_file": path.name}
@@ -283,9 +287,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--original",
-        action="store_true",
-        help="with --part test: the test part as first chosen, before the corpus's extensions "
-        "(to compare with figures measured on it)",
+        action="store_const",
+        const=0,
+        dest="as_of",
+        help="with --part test: the test part as first chosen (365 items), the same as --as-of 0",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=int,
+        metavar="N",
+        help="with --part test: the test part as it was after the corpus's first N extensions "
+        "(1: 431 items), to compare with figures measured on it",
     )
     parser.add_argument(
         "--decisions",
@@ -294,12 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "to compare two runs item by item",
     )
     args = parser.parse_args(argv)
-    if args.original and args.part != "test":
-        parser.error("--original goes with --part test")
+    if args.as_of is not None and args.part != "test":
+        parser.error("--original and --as-of go with --part test")
     if args.floor_sweep and args.part == "test":
         parser.error("no sweep on the frozen test part: use --part train")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    items = load_part(args.part, args.original) if args.part else load_items(args.corpus)
+    items = load_part(args.part, args.as_of) if args.part else load_items(args.corpus)
     if not items:
         parser.error(f"no *.jsonl items under {args.part or args.corpus}")
     watches = load_watches(args.config)

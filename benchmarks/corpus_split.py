@@ -27,6 +27,7 @@ import hashlib
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -151,10 +152,11 @@ def unassigned_events(items: list[dict], record: dict) -> set[str]:
     return {i["event_id"] for i in items} - assigned
 
 
-def extend(items: list[dict], record: dict, when: str) -> dict:
+def extend(items: list[dict], record: dict, when: str, shards: Sequence[str] = ()) -> dict:
     """The record with the corpus's new events assigned: an episode that holds a recorded
     event follows its side, the other new episodes are split by the rule of
-    `choose_test_events` among themselves."""
+    `choose_test_events` among themselves. `shards` (the item files now) lets the log say
+    which files are new, so that `test_part_as_of` can rebuild an earlier test part."""
     new = unassigned_events(items, record)
     test, train = set(record["test_events"]), set(record["train_events"])
     free = []
@@ -176,16 +178,27 @@ def extend(items: list[dict], record: dict, when: str) -> dict:
     train |= set(free) - chosen
     added = sorted(test - set(record["test_events"]))
     log = {"date": when, "new_events": len(new), "items": sum(i["event_id"] in new for i in items),
-           "to_test": len(added), "test_events_added": added}  # fmt: skip
+           "to_test": len(added), "test_events_added": added,
+           "shards_added": sorted(set(shards) - set(recorded_shards(record)))}  # fmt: skip
     return {**record, "test_events": sorted(test), "train_events": sorted(train),
             "extensions": [*record.get("extensions", []), log]}  # fmt: skip
 
 
-def original_test_events() -> set[str]:
-    """The test part as first chosen, before any extension."""
+def recorded_shards(record: dict) -> list[str]:
+    """The item files the split has seen: the first ones and those each extension added."""
+    logs = record.get("extensions", [])
+    return [*record.get("shards", []), *(s for log in logs for s in log.get("shards_added", []))]
+
+
+def test_part_as_of(extensions: int) -> tuple[set[str], set[str]]:
+    """The test part as it was after the first `extensions` extensions (0: as first chosen):
+    its events, and the item files it was read from (a later file's new reports of an
+    earlier test event were not part of it)."""
     record = json.loads(SPLIT.read_text(encoding="utf-8"))
-    added = {e for log in record.get("extensions", []) for e in log["test_events_added"]}
-    return set(record["test_events"]) - added
+    later = record.get("extensions", [])[extensions:]
+    added = {e for log in later for e in log["test_events_added"]}
+    newer = {s for log in later for s in log.get("shards_added", [])}
+    return set(record["test_events"]) - added, set(recorded_shards(record)) - newer
 
 
 def part_of(item: dict, test_events: set[str]) -> str:
@@ -216,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.extend:
         record = json.loads(SPLIT.read_text(encoding="utf-8"))
-        record = extend(items, record, date.today().isoformat())
+        shards = [p.name for p in sorted(ITEMS.glob("*.jsonl"))]
+        record = extend(items, record, date.today().isoformat(), shards)
         record["rule"] = RULE
         SPLIT.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", "utf-8")
         print(f"extension: {record['extensions'][-1]}")

@@ -10,7 +10,15 @@ import json
 from collections import defaultdict
 
 from benchmarks.corpus_check import ITEMS, read
-from benchmarks.corpus_split import SPLIT, episodes, extend, load_split, part_of, unassigned_events
+from benchmarks.corpus_split import (
+    SPLIT,
+    episodes,
+    extend,
+    load_split,
+    part_of,
+    recorded_shards,
+    unassigned_events,
+)
 
 
 def corpus() -> list[dict]:
@@ -92,7 +100,8 @@ def test_an_extension_keeps_recorded_events_and_follows_their_episodes():
         item("evt-br-2015-12-17-whatsapp-block-lifted"),  # joins the training event's episode
         *fresh,
     ]
-    extended = extend(items, record, "2026-12-07")
+    record["shards"] = ["south-asia.jsonl"]
+    extended = extend(items, record, "2026-12-07", ["south-asia.jsonl", "raids.jsonl"])
     assert set(record["test_events"]) <= set(extended["test_events"])
     assert "evt-in-2020-01-06-kashmir-shutdown-extended" in extended["test_events"]
     assert "evt-br-2015-12-17-whatsapp-block-lifted" in extended["train_events"]
@@ -103,3 +112,10 @@ def test_an_extension_keeps_recorded_events_and_follows_their_episodes():
     assert log["to_test"] == 1 + len(new_test) and log["new_events"] == log["items"] == 8
     added = set(extended["test_events"]) - set(record["test_events"])
     assert set(log["test_events_added"]) == added
+    assert log["shards_added"] == ["raids.jsonl"]  # so an earlier test part can be rebuilt
+
+
+def test_every_item_file_is_recorded_by_the_split():
+    """`corpus_eval --as-of N` rebuilds an earlier test part from the files it was read from."""
+    record = json.loads(SPLIT.read_text(encoding="utf-8"))
+    assert {p.name for p in ITEMS.glob("*.jsonl")} == set(recorded_shards(record))
