@@ -20,7 +20,6 @@ docs/feedback.md.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -39,29 +38,41 @@ from wirewatch.rules.events import EventDetectors, Head
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
 
-REFIT_WEIGHTS = (1.0, 3.0, 10.0, 30.0, 100.0)  # a judged article's weight in the refit
+REFIT_WEIGHTS = (3.0, 10.0, 30.0)  # a judged article's weight in the refit
+THRESHOLD_PRIORS = (3.0, 5.0, 10.0, 20.0)  # the watch's own threshold: n / (n + prior) of the cut
 NEAR_COPIES = Params(correction=None)
-WAYS = {False: ", drops only", True: ", both ways"}
 VOTE = {"kind": "vote", "space": "kinds", "width": 0.02, "weight": 1.0, "prior": 1.0}
 
 
 def candidates() -> dict[str, Params]:
-    """The day-one watch, near copies alone, the vote chosen before (docs/feedback.md), and
-    the refitted head at each weight, drops only or both ways."""
+    """The day-one watch, near copies alone, the vote and the refitted head chosen before
+    (docs/feedback.md), the watch's own threshold at several priors (alone, after the vote's
+    margin, after the refit; raising only or both ways), and the near-copy rule for judged
+    missed reports loosened."""
+    vote = {k: v for k, v in VOTE.items() if k != "kind"}
+    off = {"threshold": None}
     settings = {
         "day-one watch": NO_FEEDBACK,
-        "near copies only (before)": NEAR_COPIES,
-        "vote on kinds, width 0.02 weight 1 prior 1, drops only": Params(
-            correction={**VOTE, "promotes": False}
+        "near copies only": NEAR_COPIES,
+        "vote, drops only": Params(correction={**VOTE, **off}),
+        "refit 10, drops only, + vote (before)": Params(
+            correction={"kind": "refit", "weight": 10.0, "promotes": False, "vote": vote, **off}
         ),
     }
-    for weight, promotes in itertools.product(REFIT_WEIGHTS, (False, True)):
-        refit = {"kind": "refit", "weight": weight, "promotes": promotes, "vote": None}
-        settings[f"refit head, weight {weight:g}{WAYS[promotes]}"] = Params(correction=refit)
-    vote = {k: v for k, v in VOTE.items() if k != "kind"}
+    for prior in THRESHOLD_PRIORS:
+        own = {"threshold": {"prior": prior}}
+        settings[f"own threshold {prior:g}"] = Params(correction={"kind": "threshold", **own})
+        settings[f"own threshold {prior:g}, + vote"] = Params(correction={**VOTE, **own})
+    own = {"threshold": {"prior": 10.0}}
+    both = {"threshold": {"prior": 10.0, "promotes": True}}
+    settings["own threshold 10 both ways, + vote"] = Params(correction={**VOTE, **both})
     for weight in REFIT_WEIGHTS:
-        refit = {"kind": "refit", "weight": weight, "promotes": False, "vote": vote}
-        settings[f"refit head, weight {weight:g}, drops only, + vote"] = Params(correction=refit)
+        refit = {"kind": "refit", "weight": weight, "promotes": False, "vote": vote, **own}
+        settings[f"refit {weight:g}, own threshold 10, + vote"] = Params(correction=refit)
+    for similarity in (0.90, 0.95):
+        settings[f"own threshold 10, + vote, missed copies {similarity}"] = Params(
+            relevant_similarity=similarity, correction={**VOTE, **own}
+        )
     return settings
 
 
@@ -92,7 +103,7 @@ def _shipped_c() -> float:
 def redecide(matcher: Matcher, detectors: EventDetectors, items, results, x_of) -> list:
     """The held-out items decided again by the matcher with the fold's detectors."""
     matcher.detectors, matcher.feedback = detectors, None
-    matcher._sentences.clear()  # the sentence readings of another head
+    matcher._sentence_readings = None  # the sentence readings of another head
     redecided = []
     for item, (encoding, _) in zip(items, results, strict=True):
         read = x_of[str(item["id"])].astype(np.float32)

@@ -81,6 +81,15 @@ class Params:
                     f"{vote.get('weight', defaults.FEEDBACK_VOTE_WEIGHT)} prior "
                     f"{vote.get('prior', defaults.FEEDBACK_VOTE_PRIOR)}, drops only"
                 )
+        threshold = correction.pop("threshold", "default")
+        if threshold == "default":
+            prior = defaults.FEEDBACK_THRESHOLD_PRIOR
+            threshold = None if prior is None else {"prior": prior}
+        if threshold is not None and self.correction is not None:
+            promotes = threshold.get("promotes", defaults.FEEDBACK_THRESHOLD_PROMOTES)
+            correction["own threshold"] = (
+                f"prior {threshold['prior']}, {'both ways' if promotes else 'raises only'}"
+            )
         options = ", ".join(f"{k} {v}" for k, v in correction.items())
         return (
             f"relevant {self.relevant_similarity:.2f}, not relevant "
@@ -181,6 +190,10 @@ def describe_adaptation(detectors: Any) -> str:
     """Which detectors decided, and what a judged detector watch refits its head on."""
     if detectors is None:
         return "no learned detectors: watches learn by near copies only"
+    if defaults.FEEDBACK_CORRECTION != "refit":
+        own = "" if defaults.FEEDBACK_THRESHOLD_PRIOR is None else "its own threshold, then "
+        adapts = f"a judged watch adapts by {own}the vote"
+        return f"detectors: {describe_provenance(detectors)}; {adapts}"
     training = training_of(detectors)
     refit = (
         f"a judged watch refits its head on {training_path(DATA_PATH).name} "

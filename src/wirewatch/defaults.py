@@ -136,10 +136,12 @@ GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 FEEDBACK_RELEVANT_SIMILARITY = 0.98
 FEEDBACK_NOT_RELEVANT_SIMILARITY = 0.80
 FEEDBACK_NEIGHBOUR_MARGIN = 0.05
-# a detector watch's adaptation to its judgements: "refit" (its own copy of the detectors' head
-# refitted with them, feedback/refit.py, then the vote), "vote" or "logistic" (a correction of
-# the detector's margin alone, feedback/correction.py); chosen by benchmarks/feedback_cv.py
-FEEDBACK_CORRECTION = "refit"
+# a detector watch's adaptation to its judgements: "vote" (the judged articles' vote on the
+# detector's margin, feedback/correction.py), "refit" (its own copy of the detectors' head
+# refitted with them, feedback/refit.py, then the vote) or "logistic"; with its own threshold
+# (below) after it; chosen by benchmarks/feedback_cv.py (docs/feedback.md: on the grown
+# training part the refit lost 0.5 points of macro F1 to the vote with the threshold)
+FEEDBACK_CORRECTION = "vote"
 FEEDBACK_CORRECTION_SPACE = "kinds"  # the vote compares the head's reading ("kinds") or "e5"
 FEEDBACK_CORRECTION_PROMOTES = False  # ... may turn a miss into a match (else: drops only)
 FEEDBACK_VOTE_WIDTH = 0.02  # cosine scale of a judged article's vote
@@ -150,6 +152,12 @@ FEEDBACK_REFIT_WEIGHT = 10.0  # a judged article's sample weight in the refit (t
 FEEDBACK_REFIT_PROMOTES = False  # ... may the refitted head turn a miss into a match
 FEEDBACK_REFIT_VOTE = True  # ... and the vote after it (on what the refit left matched)
 FEEDBACK_REFIT_ITERATIONS = 500  # L-BFGS iterations at most (from the shipped head: ~100)
+# a detector watch's own threshold from its judged articles' margins (feedback/threshold.py):
+# the best-separating cut shrunk toward the shipped threshold, cut * n / (n + prior);
+# None: off (chosen by benchmarks/feedback_cv.py, docs/feedback.md)
+FEEDBACK_THRESHOLD_PRIOR: float | None = 10.0
+FEEDBACK_THRESHOLD_PROMOTES = False  # ... may a lowered threshold turn a miss into a match
+FEEDBACK_THRESHOLD_GAP = 0.25  # a cut beyond every judged margin lies this far past it (logit)
 FEEDBACK_POLL_S = 2.0  # the running service looks for new judgements (the CLI's) this often
 FEEDBACK_MUTE_S = 24 * HOUR  # Slack's "Mute this story for a while"
 FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory

@@ -13,12 +13,14 @@ decision (`adjust`):
   passed and it is no opinion piece: another copy of a missed report is not missed again.
 
 This holds whatever decided the watch (similarity or a learned detector). Then, for a watch
-decided by a learned detector, the judgements generalise beyond copies: the watch's own copy
-of the detectors' head, refitted on their training items plus its judged articles
-(feedback/refit.py; or, without the training items, a correction of the detector's margin,
-feedback/correction.py), decides the article again, so after a few single attacks judged not
-relevant for a coordinated-attacks watch another single attack no longer fires it. It is one
-small step after the decision, in one place. An empty set changes nothing.
+decided by a learned detector, the judgements generalise beyond copies (defaults.FEEDBACK_*):
+the watch's own threshold, chosen from its judged articles' detector margins and shrunk
+toward the shipped one (feedback/threshold.py), decides the article again, then the judged
+articles' vote on the detector's margin (feedback/correction.py) may drop it, so after a few
+borderline false alarms are judged not relevant the next borderline one no longer fires.
+The watch's own refitted copy of the detectors' head (feedback/refit.py) remains a setting
+(``"refit"``), not the default. It is one small step after the decision, in one place. An
+empty set changes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from wirewatch.feedback.correction import (
     representation,
 )
 from wirewatch.feedback.refit import WatchHead, watch_head
+from wirewatch.feedback.threshold import WatchThreshold
 from wirewatch.models import ArticleEncoding, WatchMatch
 
 OPINION = "opinion piece"
@@ -63,6 +66,7 @@ class WatchExamples:
     examples: tuple[Example, ...]
     correction: Correction | Vote | None = None  # of its detector (None: not decided by one)
     refit: WatchHead | None = None  # its own copy of the detectors' head (feedback/refit.py)
+    threshold: WatchThreshold | None = None  # its own threshold (feedback/threshold.py)
 
     @classmethod
     def of(
@@ -77,6 +81,9 @@ class WatchExamples:
         if correction is None:
             return cls(vectors, relevant, tuple(examples))
         options = dict(correction)
+        threshold = threshold_of(examples, detectors, event, options.pop("threshold", "default"))
+        if options.get("kind") == "threshold":  # its own threshold alone, no correction
+            return cls(vectors, relevant, tuple(examples), None, None, threshold)
         if options.get("kind", defaults.FEEDBACK_CORRECTION) == "refit":
             options.pop("kind", None)
             vote = options.pop("vote", {} if defaults.FEEDBACK_REFIT_VOTE else None)
@@ -84,9 +91,10 @@ class WatchExamples:
             if refit is not None or event is None:
                 then = vote is not None and refit is not None  # the vote after the refit
                 voted = correction_of(examples, kind="vote", **vote) if then else None
-                return cls(vectors, relevant, tuple(examples), voted, refit)
+                return cls(vectors, relevant, tuple(examples), voted, refit, threshold)
             options = {"kind": "vote"}  # no training items: the vote instead
-        return cls(vectors, relevant, tuple(examples), correction_of(examples, **options))
+        corrected = correction_of(examples, **options)
+        return cls(vectors, relevant, tuple(examples), corrected, None, threshold)
 
     def key(self) -> tuple[tuple[int, bool], ...]:
         """What a refit depends on: the judgements and their verdicts."""
@@ -147,6 +155,21 @@ def refit_of(
     return watch_head(detectors, event, features, [e.relevant for e in read], **options)
 
 
+def threshold_of(
+    examples: Sequence[Example], detectors: Any, event: str | None, options: Any
+) -> WatchThreshold | None:
+    """The watch's own threshold from its judged margins; ``options``: ``{"prior": …,
+    "promotes": …}``, None (off) or "default" (``defaults.FEEDBACK_THRESHOLD_*``)."""
+    if options == "default":
+        prior = defaults.FEEDBACK_THRESHOLD_PRIOR
+        options = None if prior is None else {"prior": prior}
+    read = [e for e in examples if e.margin is not None]
+    if options is None or detectors is None or event is None or not read:
+        return None
+    margins, relevant = [e.margin for e in read], [e.relevant for e in read]
+    return WatchThreshold.of(margins, relevant, detectors.threshold(event), **options)
+
+
 DEFAULT_CORRECTION = {"kind": defaults.FEEDBACK_CORRECTION}
 
 
@@ -202,6 +225,8 @@ class FeedbackExamples:
             return adjusted
         if examples.refit is not None:
             adjusted = refitted(watch, encoding, match, examples.refit)
+        if examples.threshold is not None:
+            adjusted = thresholded(watch, encoding, adjusted, examples.threshold)
         if examples.correction is not None:
             adjusted = corrected(watch, encoding, adjusted, examples.correction)
         return adjusted
@@ -298,4 +323,39 @@ def refitted(
         score=round(probability, 4),
         reason=f"feedback: {event} detector refitted with {refit.judged} judgements reads "
         f"{probability:.2f} {sign} {refit.threshold:.2f}; was: {match.reason}",
+    )
+
+
+def thresholded(
+    watch: Any, encoding: ArticleEncoding, match: WatchMatch, threshold: WatchThreshold
+) -> WatchMatch:
+    """A detector watch's decision at its own threshold, where the shipped head's reading of
+    the lead decided it (as in ``refitted``) and no earlier step of feedback changed it."""
+    event = getattr(watch, "event", None)
+    if (
+        event is None
+        or encoding.events is None
+        or encoding.opinion
+        or match.excluded_by is not None
+        or match.reason.startswith("feedback:")
+    ):
+        return match
+    probability = float(encoding.events[event])
+    if (probability >= threshold.threshold) != match.matched:
+        return match  # something else decided it
+    margin = float(logit(probability) - logit(threshold.threshold))
+    fires = threshold.fires(margin)
+    if fires == match.matched or (fires and not threshold.promotes):
+        return match
+    if fires and (
+        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
+    ):
+        return match  # the detector alone never decides a specific watch, nor the region
+    sign = "≥" if fires else "<"
+    return replace(
+        match,
+        matched=fires,
+        reason=f"feedback: {threshold.judged} judgements set this watch's {event} threshold "
+        f"to margin {threshold.shift:+.2f}; it reads {margin:+.2f} {sign} {threshold.shift:+.2f}; "
+        f"was: {match.reason}",
     )
