@@ -29,14 +29,8 @@ class Report(NamedTuple):
     outlet: str = "quetta-wire"
 
 
-SINGLE_ATTACKS = [  # one group, one target, guns only: single attacks the detector still
-    # reads as complex assaults (docs/matching.md, "Learned detectors")
-    Report(
-        "Gunmen attack bus on coastal highway, kill 14 passengers",
-        "Gunmen stopped a passenger bus on the Makran coastal highway on Thursday, checked "
-        "identity cards and shot dead 14 passengers, officials said. The attackers, about 15 men "
-        "in uniforms, fled into the mountains.",
-    ),
+SINGLE_ATTACKS = [  # one group, one target, guns only: ambushes of one convoy or patrol,
+    # which the detector still reads as complex assaults (docs/matching.md, "Learned detectors")
     Report(
         "Militants ambush army convoy in Kech, killing 9 soldiers",
         "Militants ambushed an army convoy in Kech district of Balochistan on Tuesday, killing "
@@ -44,16 +38,22 @@ SINGLE_ATTACKS = [  # one group, one target, guns only: single attacks the detec
         "hills as the vehicles passed. A separatist group claimed the attack.",
     ),
     Report(
-        "Gunmen offload bus passengers in Noshki and kill nine",
-        "Armed men blocked the highway near Noshki on Friday night, forced passengers off a bus "
-        "bound for Taftan, checked their identity cards and shot nine of them dead, officials "
-        "said. The gunmen fled into the hills.",
+        "Militants ambush FC convoy near Turbat, six soldiers killed",
+        "Militants ambushed a Frontier Corps convoy near Turbat in Balochistan on Sunday, "
+        "killing six soldiers and wounding four, officials said. The attackers fired on the "
+        "vehicles from the hills and fled. A separatist group claimed responsibility.",
     ),
     Report(
-        "Gunmen kill 7 passengers after stopping coach in Musakhel",
-        "Gunmen stopped a coach on the highway in Musakhel district on Monday, ordered "
-        "passengers out and shot seven of them, the deputy commissioner said. The attackers "
-        "escaped before police arrived.",
+        "Militants ambush Levies vehicle in Kalat, four personnel killed",
+        "Militants ambushed a Levies force vehicle in Kalat district of Balochistan on "
+        "Wednesday, killing four personnel, the deputy commissioner said. The attackers fired "
+        "from the hills as the vehicle passed. A banned separatist group claimed the attack.",
+    ),
+    Report(
+        "Militants ambush army convoy in Awaran, eight soldiers killed",
+        "Militants ambushed an army convoy in Awaran district of Balochistan on Monday, killing "
+        "eight soldiers, the military said. The attackers opened fire from the mountains as the "
+        "convoy passed and then fled. A separatist group claimed the attack.",
     ),
 ]
 
