@@ -29,12 +29,14 @@ config (the real bundled model, `OMP_NUM_THREADS=1`: one torch thread per instan
 
 Printed per phase: the rate, each instance's CPU time, its polls and outlets (from the
 simulator's request log: the instance that sent each request), the news articles each
-fetched, and every outlet's shortest gap between two polls against its interval (less the
-+-10 % jitter and `REQUEST_DELAY_S` of request latency): none may be shorter. Then the
-ratio two/one against the goal of 1.6. Matching is CPU-bound: on a 2-core machine two
-instances have at most twice one's CPU, less what the crawl, PostgreSQL and the simulator
-take, so 2x is the bound. The load average before and after is printed: figures taken
-while other work loads the machine are low; run again on a quiet one.
+fetched, where its article batches' wall time went over the window (check, match, record,
+and no batch running: `wirewatch_batch_seconds_total` from its /metrics), and every
+outlet's shortest gap between two polls against its interval (less the +-10 % jitter and
+`REQUEST_DELAY_S` of request latency): none may be shorter. Then the ratio two/one against
+the goal of 1.6. Matching is CPU-bound: on a 2-core machine two instances have at most
+twice one's CPU, less what the crawl, PostgreSQL and the simulator take, so 2x is the
+bound. The load average before and after is printed: figures taken while other work loads
+the machine are low; run again on a quiet one.
 """
 
 from __future__ import annotations
@@ -255,6 +257,8 @@ class Phase:
     articles: int
     seconds: float = math.nan
     cpu_s: dict[str, float] = field(default_factory=dict)
+    # per instance, wall seconds of its article batches by step (check, match, record)
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     intervals: list[float] = field(default_factory=list)
 
@@ -266,6 +270,25 @@ class Phase:
 def _cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _batch_seconds(proc: Any) -> dict[str, float]:
+    """The instance's `wirewatch_batch_seconds_total` by step, from its /metrics."""
+    import aiohttp
+
+    listening = proc.find("server.listening")
+    if not listening:
+        return {}
+    url = f"http://{HOST}:{listening[-1]['port']}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        text = await answer.text()
+    steps = {}
+    for line in text.splitlines():
+        if line.startswith("wirewatch_batch_seconds_total{"):
+            labels, value = line.rsplit(" ", 1)
+            step = labels.split('step="', 1)[1].split('"', 1)[0]
+            steps[step] = float(value)
+    return steps
 
 
 def _stored(url: str) -> int:
@@ -304,6 +327,7 @@ async def run_phase(
         print(f"  {instances} instance(s) ready; crawling, leases settling", flush=True)
         await _settle(sim, url, instances, args)
         cpu_before = {f"i{k + 1}": _cpu_s(p.pid) for k, p in enumerate(procs)}
+        steps_before = [await _batch_seconds(p) for p in procs]
         await sim.control(release=1)
         released = time.monotonic()
         await _until(lambda: _stored(url) >= args.articles, args.timeout, "every article", 0.2)
@@ -311,6 +335,9 @@ async def run_phase(
         phase.cpu_s = {
             f"i{k + 1}": _cpu_s(p.pid) - cpu_before[f"i{k + 1}"] for k, p in enumerate(procs)
         }
+        for k, (proc, before) in enumerate(zip(procs, steps_before, strict=True)):
+            after = await _batch_seconds(proc)
+            phase.steps[f"i{k + 1}"] = {s: v - before.get(s, 0.0) for s, v in after.items()}
         print(f"  {args.articles} articles decided in {phase.seconds:.1f} s", flush=True)
         await _until_polled_twice(sim, args)
         phase.report = await sim.control(report=True)
@@ -373,6 +400,11 @@ def print_phase(phase: Phase) -> None:
             f"outlets polled {report['outlets'].get(who, 0):,}, "
             f"news outlets whose article it read {report['news'].get(who, 0)}"
         )
+        steps = phase.steps.get(who, {})
+        if steps:
+            busy = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sorted(steps.items()))
+            idle = phase.seconds - sum(steps.values())
+            print(f"      batches (wall): {busy}; no batch running {idle:.1f} s")
     if report["news_twice"]:
         print(f"  news outlets read by both (their lease moved meanwhile): {report['news_twice']}")
     short = _too_short(report["gaps"], phase.intervals)
@@ -461,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             "phases": [
                 {"instances": p.instances, "articles": p.articles, "seconds": p.seconds,
                  "cpu_s": p.cpu_s, "polls": p.report["polls"], "outlets": p.report["outlets"],
-                 "news": p.report["news"]}
+                 "news": p.report["news"], "batch_seconds": p.steps}
                 for p in phases
             ],
         }  # fmt: skip

@@ -21,6 +21,8 @@ STORAGE_URL = "sqlite:///wirewatch.db"
 INSTANCE_HEARTBEAT_TTL_S = 10.0  # an instance silent this long no longer counts for the shares
 SHARE_SLACK = 0.02  # an instance releases outlets only beyond its share (outlets / instances) + 2 %
 OUTLET_LEASE_INTERVALS = 1.5  # a poll leases its outlet this many intervals; the holder renews
+# ...and a lease run out stays with a live holder (heartbeat) this many intervals more
+OUTLET_LEASE_GRACE_INTERVALS = 0.5
 OUTBOX_CLAIM_S = 60.0  # an alert being sent stays its instance's this long if that one dies
 
 # monitor: outlets and their polls
@@ -39,6 +41,9 @@ FEED_HINT_MAX_S = 1 * HOUR  # a feed's <ttl> or Cache-Control max-age stretches 
 FETCH_STATE_FLUSH_S = 2.0  # the poller writes outlets' fetch state to the store this often
 FETCH_STATE_FLUSH_MAX = 500  # ...or as soon as this many outlets have unsaved fetch state
 POLL_COUNTS_FLUSH_MAX = 10_000  # ...or this many have unsaved poll counts only (304s)
+# the garbage collector of `run` (service/loop.py): a young collection every this many
+# allocations, not Python's 700 (each one walks every object of the polls in flight)
+GC_YOUNG_THRESHOLD = 20_000
 ENTRIES_RATE_MIN_WINDOW_S = 1 * HOUR  # entries per day is not reported over less than an hour
 
 # monitor: the crawler (fetch, robots.txt, feeds, pages)

@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,18 +86,34 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = utcnow,
         worker: Worker | None = None,
+        on_step: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`on_step(step, seconds)`: told the wall time of each step of a batch ("check":
+        which articles are stored already, "match", "record": the transaction, waits for
+        other instances' locks included)."""
         self.store = store
         self.matcher = matcher
         self.watches = {w.name: w for w in watches}
         self.clock = clock
         self.worker: Worker = worker or InlineWorker(store)
+        self.on_step = on_step
 
     async def process(self, articles: Sequence[Article]) -> list[ArticleOutcome]:
+        started = time.monotonic()
         stored = await self.worker.run(_stored_ids, [a.id for a in articles])
+        started = self._step("check", started)
         fresh = sorted((a for a in articles if a.id not in stored), key=lambda a: a.published)
         decided = await self.matcher.match_articles(fresh) if fresh else []
-        return await self.worker.run(self._record_batch, list(articles), fresh, decided)
+        started = self._step("match", started)
+        outcomes = await self.worker.run(self._record_batch, list(articles), fresh, decided)
+        self._step("record", started)
+        return outcomes
+
+    def _step(self, step: str, started: float) -> float:
+        now = time.monotonic()
+        if self.on_step is not None:
+            self.on_step(step, now - started)
+        return now
 
     def _record_batch(
         self,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.fixtures.outlets import OutletServer, crawler_settings, outlet
 from wirewatch import defaults
+from wirewatch.models import Article
 from wirewatch.monitor.fetch import Fetcher
 from wirewatch.monitor.poller import Poller, PollResult
 from wirewatch.monitor.scheduler import CrawlScheduler, next_poll_delay, poll_backoff_delay
@@ -238,6 +239,37 @@ async def test_shutdown_waits_for_polls_in_flight() -> None:
     await scheduler.shutdown()
     assert [r.outlet for r in results] == ["a"]  # finished, not cancelled
     assert not scheduler.running and scheduler.job_ids() == []
+
+
+class NewsPoller(FakePoller):
+    """Every poll brings one new article."""
+
+    async def poll(self, source) -> PollResult:
+        self.polled.append(source.name)
+        n = len(self.polled)
+        article = Article(f"a-{n}", source.name, f"News {n}", "text", datetime.now(UTC))
+        return PollResult(source.name, "ok", articles=[article])
+
+
+async def test_a_slow_pipeline_does_not_hold_the_next_poll_back() -> None:
+    """Matching a poll's articles takes longer than the interval: the outlet is still
+    polled on its interval (a skipped run would let its lease run out and pass it, news
+    and all, to another instance), and a stop waits for every result being processed."""
+    poller = NewsPoller()
+    results, store_result = collector()
+
+    async def slow_pipeline(result: PollResult) -> None:
+        await asyncio.sleep(1.0)
+        await store_result(result)
+
+    scheduler = CrawlScheduler(poller, slow_pipeline, jitter_s=0, first_run_spread_s=0)
+    scheduler.start([outlet("busy", "http://busy/feed", interval=0.2)])
+    try:
+        await wait_for(lambda: len(poller.polled) >= 3, within=0.9)
+        assert results == []  # the first result is still being processed
+    finally:
+        await scheduler.shutdown()
+    assert len(results) == len(poller.polled)  # none dropped at the stop
 
 
 async def test_shutdown_cancels_polls_that_overrun_the_grace_period() -> None:

@@ -30,6 +30,7 @@ SLUGS = {
     "militants-attack-ten-towns-balochistan",
     "ransomware-attack-bank-card-servers",
 }
+STEPS = ("check", "match", "record")  # where a batch's time goes (wirewatch_batch_seconds)
 
 
 def service_config(site: DemoSite, slack_api, db) -> str:
@@ -101,6 +102,9 @@ async def test_healthz_and_metrics_follow_the_service_through_its_life(slack_api
             assert total(values, "wirewatch_outbox_pending") == 0
             assert total(values, "wirewatch_notifier_failing") == 0
             assert total(values, "wirewatch_match_seconds_count") >= 1
+            steps = {s: total(values, "wirewatch_batch_seconds_total", step=s) for s in STEPS}
+            assert all(seconds > 0 for seconds in steps.values()), steps
+            assert steps["match"] <= total(values, "wirewatch_match_seconds_sum")
             assert total(values, "wirewatch_event_loop_lag_seconds_count") >= 1
             assert total(values, "wirewatch_poll_not_modified_ratio") == 0
 

@@ -16,10 +16,10 @@ from wirewatch.store.migrations import MIGRATIONS, to_postgresql
 T0 = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
 
 
-def take(store, outlet, holder, at_s, *, interval=60.0):
+def take(store, outlet, holder, at_s, *, interval=60.0, grace=0.0):
     return store.leases.take_outlet(
         outlet, holder, lease_s=1.5 * interval, min_gap_s=0.9 * interval,
-        now=T0 + timedelta(seconds=at_s),
+        grace_s=grace * interval, now=T0 + timedelta(seconds=at_s),
     )  # fmt: skip
 
 
@@ -52,6 +52,25 @@ def test_a_released_outlet_goes_to_another_instance_after_the_gap(target):
     assert take(store, "dawn", "b", 55).polls
     assert not take(store, "dawn", "a", 120).polls  # b holds it now
     assert store.leases.outlets_held(now=T0 + timedelta(seconds=120)) == {"b": 1}
+
+
+def test_a_live_holder_keeps_its_outlet_a_grace_past_its_lease(target):
+    """A busy instance polls late: while its heartbeat runs, its run-out lease stays its
+    own for the grace (here half an interval), so its articles in flight are not read
+    again by another instance; a dead or departed holder's lease passes when it runs out."""
+    store = Store(target)
+    store.leases.heartbeat("a", 600, now=T0)  # alive throughout
+    assert take(store, "dawn", "a", 0, grace=0.5).polls  # runs out at 90 s
+    refused = take(store, "dawn", "b", 95, grace=0.5)
+    assert not refused.polls and refused.expires_at == T0 + timedelta(seconds=120)
+    assert take(store, "dawn", "a", 110, grace=0.5).polls  # late, and still its own
+    assert take(store, "dawn", "b", 231, grace=0.5).polls  # 200 s run out, grace over
+    store.leases.heartbeat("b", 10, now=T0 + timedelta(seconds=231))
+    assert take(store, "dusk", "b", 231, grace=0.5).polls
+    store.leases.leave("b")  # a clean stop: no grace for its leases
+    assert take(store, "dusk", "a", 322, grace=0.5).polls  # ran out at 321 s
+    store.leases.release_outlet("dawn", "b", now=T0 + timedelta(seconds=300))
+    assert take(store, "dawn", "a", 300, grace=0.5).polls  # released: no grace either
 
 
 def test_instances_alive_are_counted_until_they_leave_or_fall_silent(target):

@@ -169,9 +169,20 @@ class CrawlScheduler:
 
     async def poll_outlet(self, outlet: OutletSettings) -> PollResult | None:
         """Poll once and hand the result on; None when the poll itself blew up (logged) or,
-        with leases, another instance holds the outlet."""
+        with leases, another instance holds the outlet.
+
+        A result with articles is handed on in a task of its own (`shutdown` waits for it):
+        the job ends with its poll, not once the articles are matched, so a busy pipeline
+        never makes the outlet's next run miss its time (`max_instances=1` would skip it),
+        and the lease a skipped run leaves to run out never passes the outlet, news and
+        all, to another instance that would match the same articles again.
+        """
         result = await self._poll(outlet, leased=self.leases is not None)
-        if result is not None:
+        if result is None:
+            return None
+        if result.articles:
+            self._track(self._hand_on(outlet, result), f"result:{outlet.name}")
+        else:
             await self._hand_on(outlet, result)
         return result
 

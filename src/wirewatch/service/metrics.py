@@ -49,6 +49,13 @@ class Metrics:
         self.match_seconds = Histogram(
             "wirewatch_match_seconds", "Time to encode and match one batch of articles", registry=r
         )
+        self.batch_seconds = Counter(
+            "wirewatch_batch_seconds",
+            "Wall time of article batches by step: check (stored already?), match (encode and "
+            "decide), record (the transaction, waits for other instances' locks included)",
+            ["step"],
+            registry=r,
+        )
         self._add_operations(r)
         self._add_crawler(r)
         # `metric.labels(...)` costs a lock and a few dict look-ups; every poll of every

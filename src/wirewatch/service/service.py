@@ -164,7 +164,12 @@ class Service:
         self.started.set()
 
     def _pipeline(self, matcher: Matcher, watches: list[WatchConfig]) -> Pipeline:
-        return Pipeline(self.store, matcher, watches, worker=self.store_worker)
+        return Pipeline(
+            self.store, matcher, watches, worker=self.store_worker, on_step=self._count_step
+        )
+
+    def _count_step(self, step: str, seconds: float) -> None:
+        self.metrics.child(self.metrics.batch_seconds, step).inc(seconds)
 
     def _digest_scheduler(self, config: Config) -> DigestScheduler:
         claim = digest_claim(self.store, self.instance)

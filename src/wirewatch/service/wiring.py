@@ -53,6 +53,7 @@ class OutletLeases:
             self.instance,
             lease_s=interval_s * defaults.OUTLET_LEASE_INTERVALS,
             min_gap_s=interval_s * (1 - defaults.POLL_JITTER_FRACTION),
+            grace_s=interval_s * defaults.OUTLET_LEASE_GRACE_INTERVALS,
         )
 
     def release(self, outlet: str) -> None:

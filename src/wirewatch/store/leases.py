@@ -8,6 +8,9 @@ polled by one instance at a time, and a dead instance's outlets pass to the othe
 their leases run out. No poll is granted sooner than `min_gap_s` after the last one, by
 whichever instance (a late run of the scheduler followed by one on time, say). The row
 lock of `ON CONFLICT DO UPDATE` decides between instances that try at the same moment.
+A lease that ran out stays its holder's for a grace while that holder's heartbeat runs:
+an instance busy matching polls late, and its outlets would otherwise pass to another
+instance, articles in flight and all, to be read and matched twice.
 
 Each instance also says it is alive (`heartbeat`): a row of its own among the leases, under
 a name no outlet can have (outlet names hold no ":"), so that every instance knows how many
@@ -32,17 +35,20 @@ class OutletLease:
     expires_at: datetime
 
 
+_INSTANCE = "wirewatch:instance:"  # heartbeat rows: outlet names cannot contain ":"
+# Taken by its holder; or run out, and either its holder's heartbeat too (it died or left)
+# or the grace as well (a live holder whose poll is late: a busy instance keeps its outlets)
 _TAKE_OUTLET = (
     "INSERT INTO outlet_leases (outlet, holder, polled_at, expires_at) VALUES (?,?,?,?)"
     " ON CONFLICT (outlet) DO UPDATE SET holder = excluded.holder,"
     " polled_at = excluded.polled_at, expires_at = excluded.expires_at"
-    " WHERE (outlet_leases.holder = excluded.holder"
-    " OR outlet_leases.expires_at <= excluded.polled_at) AND outlet_leases.polled_at <= ?"
+    " WHERE (outlet_leases.holder = excluded.holder OR outlet_leases.expires_at <= ?"
+    " OR (outlet_leases.expires_at <= excluded.polled_at AND NOT EXISTS ("
+    "SELECT 1 FROM outlet_leases AS alive WHERE alive.outlet = ? || outlet_leases.holder"
+    " AND alive.expires_at > excluded.polled_at)))"
+    " AND outlet_leases.polled_at <= ?"
     " RETURNING holder"
 )
-
-
-_INSTANCE = "wirewatch:instance:"  # heartbeat rows: outlet names cannot contain ":"
 _NOT_AN_OUTLET = "wirewatch:%"
 _HEARTBEAT = (
     "INSERT INTO outlet_leases (outlet, holder, polled_at, expires_at) VALUES (?,?,?,?)"
@@ -62,20 +68,29 @@ class LeaseRepository:
         *,
         lease_s: float,
         min_gap_s: float,
+        grace_s: float = 0.0,
         now: datetime | None = None,
     ) -> OutletLease:
         """Take or renew `outlet` for a poll now, unless another instance's lease runs or
-        the last poll was less than `min_gap_s` ago."""
+        the last poll was less than `min_gap_s` ago. A lease run out less than `grace_s`
+        ago stays with its holder while that one's heartbeat runs (`heartbeat`): a live
+        instance whose poll comes late keeps the outlet; a dead or departed one does not.
+
+        Refused, the lease's `expires_at` is when it may be taken: in the grace, its end."""
         now = now or utcnow()
         expires = now + timedelta(seconds=lease_s)
         earliest = iso(now - timedelta(seconds=min_gap_s))
-        params = (outlet, holder, iso(now), iso(expires), earliest)
+        graced = iso(now - timedelta(seconds=grace_s))
+        params = (outlet, holder, iso(now), iso(expires), graced, _INSTANCE, earliest)
         if self.db.execute(_TAKE_OUTLET, params).fetchone() is not None:
             return OutletLease(True, True, holder, expires)
         row = self.db.execute(
             "SELECT holder, expires_at FROM outlet_leases WHERE outlet = ?", (outlet,)
         ).fetchone()
-        return OutletLease(False, row[0] == holder, row[0], from_iso(row[1]))
+        until = from_iso(row[1])
+        if until <= now:  # run out, its live holder's in the grace
+            until += timedelta(seconds=grace_s)
+        return OutletLease(False, row[0] == holder, row[0], until)
 
     def extend_outlet(self, outlet: str, holder: str, until: datetime) -> None:
         """Keep `holder`'s lease until `until` at least: its next poll comes later than the
@@ -89,10 +104,12 @@ class LeaseRepository:
 
     def release_outlet(self, outlet: str, holder: str, now: datetime | None = None) -> None:
         """Let another instance take `outlet` from now on; the last poll still counts for its
-        `min_gap_s`, so the outlet is not polled again sooner whoever takes it."""
+        `min_gap_s`, so the outlet is not polled again sooner whoever takes it. The lease
+        reads as run out since that poll, so no grace keeps it with its live holder."""
         self.db.execute(
-            "UPDATE outlet_leases SET expires_at = ? WHERE outlet = ? AND holder = ?",
-            (iso(now or utcnow()), outlet, holder),
+            "UPDATE outlet_leases SET expires_at = CASE WHEN polled_at < ? THEN polled_at"
+            " ELSE ? END WHERE outlet = ? AND holder = ?",
+            (iso(now or utcnow()), iso(now or utcnow()), outlet, holder),
         )
 
     def heartbeat(self, holder: str, ttl_s: float, now: datetime | None = None) -> list[str]:
