@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.corpus_eval import DEFAULT_LABELS, Counts, load_part, load_watches, to_article
-from benchmarks.feedback_replay import NO_FEEDBACK, WATCHES, Params, decide, run_all
+from benchmarks.feedback_replay import NO_FEEDBACK, WATCHES, Judging, Params, decide, run_all
 from benchmarks.train_detectors import FOLDS, features, fit, kind_class, training_items
 from wirewatch import defaults
 from wirewatch.backtest import parse_label_spec, parse_published
@@ -102,7 +102,7 @@ def _shipped_c() -> float:
 
 def redecide(matcher: Matcher, detectors: EventDetectors, items, results, x_of) -> list:
     """The held-out items decided again by the matcher with the fold's detectors."""
-    matcher.detectors, matcher.feedback = detectors, None
+    matcher.detectors = detectors
     matcher._sentence_readings = None  # the sentence readings of another head
     redecided = []
     for item, (encoding, _) in zip(items, results, strict=True):
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = {
         w.name: parse_label_spec(f"{w.name}={DEFAULT_LABELS[w.name]}", gazetteer) for w in watches
     }
-    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), gazetteer)
+    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), gazetteer, feedback=Judging())
     results = decide(matcher, items, args.cache / "train.pickle")
     shipped = matcher.detectors
     position = {str(i["id"]): k for k, i in enumerate(items)}

@@ -60,6 +60,19 @@ class Replay:
     judgements: int
 
 
+class Judging:
+    """The matcher's feedback hook as it stands once the team has judged something: the
+    English model then reads every article's lead (``rules/reading.needs_lead``), which judged
+    articles are compared by; the hook itself changes no decision (the replay applies the
+    judgements, in published order)."""
+
+    def __len__(self) -> int:
+        return 1
+
+    def adjust(self, watch: Any, encoding: ArticleEncoding, match: WatchMatch) -> WatchMatch:
+        return match
+
+
 @dataclass(frozen=True)
 class Params:
     """FeedbackExamples' parameters (defaults.FEEDBACK_*)."""
@@ -241,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     specs = {
         w.name: parse_label_spec(f"{w.name}={DEFAULT_LABELS[w.name]}", gazetteer) for w in watches
     }
-    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), gazetteer)
+    matcher = Matcher(watches, Encoder(defaults.MODEL_NAME), gazetteer, feedback=Judging())
     try:
         results = decide(matcher, items, args.cache and args.cache / f"{args.part}.pickle")
     finally:
