@@ -314,10 +314,8 @@ def refitted(
     fires = probability >= refit.threshold
     if fires == fired or (fires and not refit.promotes):
         return match
-    if fires and (
-        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
-    ):
-        return match  # the detector alone never decides a specific watch, nor the region
+    if fires and detector_may_not_promote(watch, match):
+        return match
     sign = "≥" if fires else "<"
     return replace(
         match,
@@ -325,6 +323,13 @@ def refitted(
         score=round(probability, 4),
         reason=f"feedback: {event} detector refitted with {refit.judged} judgements reads "
         f"{probability:.2f} {sign} {refit.threshold:.2f}; was: {match.reason}",
+    )
+
+
+def detector_may_not_promote(watch: Any, match: WatchMatch) -> bool:
+    """The detector alone never decides a specific watch, nor the region gate."""
+    return bool(
+        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
     )
 
 
@@ -349,10 +354,8 @@ def thresholded(
     fires = threshold.fires(margin)
     if fires == match.matched or (fires and not threshold.promotes):
         return match
-    if fires and (
-        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
-    ):
-        return match  # the detector alone never decides a specific watch, nor the region
+    if fires and detector_may_not_promote(watch, match):
+        return match
     sign = "≥" if fires else "<"
     return replace(
         match,
