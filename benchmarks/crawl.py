@@ -65,6 +65,23 @@ ITEMS = 50
 WARM_UP_ROUNDS = 2
 CONTROL = "/control"
 HOST = "127.0.0.1"
+
+
+async def serve_on_ports(app: Any, ports: int) -> list[int]:
+    """Serve the aiohttp ``app`` on ``ports`` free ports of HOST (each a host of its own for
+    the crawler's per-host limits), in a simulator's process; returns the port numbers."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    bound = []
+    for _ in range(ports):
+        site = web.TCPSite(runner, HOST, 0, backlog=1024)
+        await site.start()
+        bound.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    return bound
+
+
 MOSTLY_304, ALL_304, FULL = "mostly304", "all304", "full"
 
 
@@ -130,8 +147,6 @@ def _serve(outlets: int, ports: int, ready: Any) -> None:
     from aiohttp import web
 
     async def main() -> None:
-        runner: web.AppRunner | None = None
-
         async def feed(request: web.Request) -> web.Response:
             index = int(request.match_info["n"])
             version = sim.versions[index]
@@ -154,13 +169,7 @@ def _serve(outlets: int, ports: int, ready: Any) -> None:
         app = web.Application()
         app.router.add_get("/feed/{n}", feed)
         app.router.add_post(CONTROL, control)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        bound = []
-        for _ in range(ports):
-            site = web.TCPSite(runner, HOST, 0, backlog=1024)
-            await site.start()
-            bound.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        bound = await serve_on_ports(app, ports)
         sim.link_base = f"http://{HOST}:{bound[0]}"
         ready.send(bound)
         await asyncio.Event().wait()

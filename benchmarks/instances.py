@@ -58,6 +58,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.crawl import serve_on_ports
 from benchmarks.soak import ORDINARY, RELEVANT
 
 HOST = "127.0.0.1"
@@ -189,14 +190,7 @@ def _serve(outlets: int, news: int, ports: int, ready: Any) -> None:
         app = web.Application()
         app.router.add_get("/feed/{n}", feed)
         app.router.add_post("/control", control)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        bound = []
-        for _ in range(ports):
-            site = web.TCPSite(runner, HOST, 0, backlog=1024)
-            await site.start()
-            bound.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-        ready.send(bound)
+        ready.send(await serve_on_ports(app, ports))
         await asyncio.Event().wait()
 
     asyncio.run(main())

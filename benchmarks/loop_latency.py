@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ from benchmarks.soak import (
     scrape,
     serve,
     sim_stats,
+    stop_service,
+    tear_down,
     wait_for_event,
 )
 
@@ -94,16 +95,10 @@ def run_one(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
         first, cpu_first, hooks_first = scrape(url), cpu_seconds(proc.pid), sim_stats(ports[0])
         time.sleep(args.minutes * 60)
         last, cpu_last = scrape(url), cpu_seconds(proc.pid)
-        stopping = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=300)
-        stop_s = time.monotonic() - stopping
+        code, stop_s = stop_service(proc, timeout=300)
         hooks = sim_stats(ports[0])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        simulator.terminate()
-        simulator.join(10)
+        tear_down(proc, simulator)
     latencies = hooks["feed_to_alert_s"][len(hooks_first["feed_to_alert_s"]) :]
     return {
         "src": src or "this tree",

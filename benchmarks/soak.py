@@ -361,6 +361,22 @@ def sim_stats(port: int) -> dict[str, int]:
         return json.loads(response.read())
 
 
+def stop_service(proc: subprocess.Popen, timeout: float) -> tuple[int, float]:
+    """SIGTERM the service and wait for it: its exit code, and seconds it took to stop."""
+    stopping = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=timeout)
+    return code, time.monotonic() - stopping
+
+
+def tear_down(proc: subprocess.Popen, simulator: Any) -> None:
+    """Kill the service if it still runs, and stop the outlets' simulator."""
+    if proc.poll() is None:
+        proc.kill()
+    simulator.terminate()
+    simulator.join(10)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     duration = args.minutes * 60
     warmup = args.warmup if args.warmup is not None else max(30.0, duration / 4)
@@ -388,16 +404,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         samples = sample(proc, metrics_url, duration, args.sample_s)
-        stopped = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=120)
-        stop_s = time.monotonic() - stopped
+        code, stop_s = stop_service(proc, timeout=120)
         hooks = sim_stats(ports[0])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        simulator.terminate()
-        simulator.join(10)
+        tear_down(proc, simulator)
     return summarise(args, samples, warmup, duration, code, stop_s, hooks, count_levels(log))
 
 

@@ -312,9 +312,7 @@ def refitted(
         return match  # something else decided it
     probability = refit.probability(encoding.event_features)
     fires = probability >= refit.threshold
-    if fires == fired or (fires and not refit.promotes):
-        return match
-    if fires and detector_may_not_promote(watch, match):
+    if keeps_decision(watch, match, fires, refit.promotes):
         return match
     sign = "≥" if fires else "<"
     return replace(
@@ -326,11 +324,14 @@ def refitted(
     )
 
 
-def detector_may_not_promote(watch: Any, match: WatchMatch) -> bool:
-    """The detector alone never decides a specific watch, nor the region gate."""
-    return bool(
-        getattr(watch, "specific", False) or (getattr(watch, "regions", None) and not match.regions)
-    )
+def keeps_decision(watch: Any, match: WatchMatch, fires: bool, promotes: bool) -> bool:
+    """Whether an adapted detector that ``fires`` (or not) leaves ``match`` as it is: it agrees,
+    or it would turn a miss into a match where it may not (``promotes`` off; a specific watch
+    or the region gate: the detector alone never decides those)."""
+    if fires == match.matched:
+        return True
+    outside = bool(getattr(watch, "regions", None)) and not match.regions
+    return fires and (not promotes or bool(getattr(watch, "specific", False)) or outside)
 
 
 def thresholded(
@@ -352,9 +353,7 @@ def thresholded(
         return match  # something else decided it
     margin = float(logit(probability) - logit(threshold.threshold))
     fires = threshold.fires(margin)
-    if fires == match.matched or (fires and not threshold.promotes):
-        return match
-    if fires and detector_may_not_promote(watch, match):
+    if keeps_decision(watch, match, fires, threshold.promotes):
         return match
     sign = "≥" if fires else "<"
     return replace(
