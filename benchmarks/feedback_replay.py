@@ -94,6 +94,13 @@ class Params:
                     f"{vote.get('weight', defaults.FEEDBACK_VOTE_WEIGHT)} prior "
                     f"{vote.get('prior', defaults.FEEDBACK_VOTE_PRIOR)}, drops only"
                 )
+        if self.correction is not None and correction.get("near", "default") == "default":
+            correction["near"] = (
+                f"similarity {defaults.FEEDBACK_NEAR_SIMILARITY} margin "
+                f"{defaults.FEEDBACK_NEAR_MARGIN}"
+                if defaults.FEEDBACK_NEAR
+                else None
+            )
         threshold = correction.pop("threshold", "default")
         if threshold == "default":
             prior = defaults.FEEDBACK_THRESHOLD_PRIOR
@@ -200,12 +207,21 @@ def sweep(matcher, specs, items, results) -> None:
 
 
 def describe_adaptation(detectors: Any) -> str:
-    """Which detectors decided, and what a judged detector watch refits its head on."""
+    """Which detectors decided, and how a judged detector watch adapts."""
     if detectors is None:
         return "no learned detectors: watches learn by near copies only"
+    near = (
+        f"its judged articles as neighbours (cosine {defaults.FEEDBACK_NEAR_SIMILARITY}, "
+        f"detector margin at most {defaults.FEEDBACK_NEAR_MARGIN})"
+        if defaults.FEEDBACK_NEAR
+        else None
+    )
+    if defaults.FEEDBACK_CORRECTION == "none":
+        adapts = near or "near copies only"
+        return f"detectors: {describe_provenance(detectors)}; a judged watch adapts by {adapts}"
     if defaults.FEEDBACK_CORRECTION != "refit":
         own = "" if defaults.FEEDBACK_THRESHOLD_PRIOR is None else "its own threshold, then "
-        adapts = f"a judged watch adapts by {own}the vote"
+        adapts = f"a judged watch adapts by {own}the vote" + (f", then {near}" if near else "")
         return f"detectors: {describe_provenance(detectors)}; {adapts}"
     training = training_of(detectors)
     refit = (
@@ -215,7 +231,9 @@ def describe_adaptation(detectors: Any) -> str:
         else f"no training set for this head ({training_path(DATA_PATH).name} missing or "
         "stale: python -m benchmarks.train_detectors --training-only): the vote only"
     )
-    return f"detectors: {describe_provenance(detectors)}; {refit}"
+    return f"detectors: {describe_provenance(detectors)}; {refit}" + (
+        f", then {near}" if near else ""
+    )
 
 
 def decide(

@@ -142,12 +142,13 @@ GAZETTEER_FOREIGN_SCRIPT_MIN_POPULATION = 100_000
 FEEDBACK_RELEVANT_SIMILARITY = 0.98
 FEEDBACK_NOT_RELEVANT_SIMILARITY = 0.80
 FEEDBACK_NEIGHBOUR_MARGIN = 0.05
-# a detector watch's adaptation to its judgements: "vote" (the judged articles' vote on the
-# detector's margin, feedback/correction.py), "refit" (its own copy of the detectors' head
-# refitted with them, feedback/refit.py, then the vote) or "logistic"; with its own threshold
-# (below) after it (docs/feedback.md: the refit, without the threshold, keeps a coordinated
-# assault alerted after single attacks like it are judged not relevant)
-FEEDBACK_CORRECTION = "refit"
+# a detector watch's adaptation to its judgements: "none" (its judged articles as neighbours
+# in the detectors' reading alone, FEEDBACK_NEAR below: the best of the cross-validation on
+# the training part, docs/feedback.md), "refit" (its own copy of the detectors' head refitted
+# with them, feedback/refit.py, then the vote: it lost reports like the judged false alarms),
+# "vote" (the judged articles' vote on the detector's margin, feedback/correction.py) or
+# "logistic"; with its own threshold (below) after it when that is on
+FEEDBACK_CORRECTION = "none"
 FEEDBACK_CORRECTION_SPACE = "kinds"  # the vote compares the head's reading ("kinds") or "e5"
 FEEDBACK_CORRECTION_PROMOTES = False  # ... may turn a miss into a match (else: drops only)
 FEEDBACK_VOTE_WIDTH = 0.02  # cosine scale of a judged article's vote
@@ -165,6 +166,15 @@ FEEDBACK_REFIT_ITERATIONS = 500  # L-BFGS iterations at most (from the shipped h
 FEEDBACK_THRESHOLD_PRIOR: float | None = None
 FEEDBACK_THRESHOLD_PROMOTES = False  # ... may a lowered threshold turn a miss into a match
 FEEDBACK_THRESHOLD_GAP = 0.25  # a cut beyond every judged margin lies this far past it (logit)
+# a detector watch's judged articles as neighbours in the detectors' multilingual reading
+# (feedback/near.py): a match within this cosine of a judged false alarm (closer to it than to
+# any judged report) that the detector fires on by at most this margin (logit) is dropped;
+# chosen by benchmarks/feedback_cv.py (0.90-0.93 with margins 0.5-2 alike; 0.95 and above
+# change nothing; any margin or rescuing near misses too added false alarms or lost reports)
+FEEDBACK_NEAR = True
+FEEDBACK_NEAR_SIMILARITY = 0.93
+FEEDBACK_NEAR_MARGIN = 1.0
+FEEDBACK_NEAR_RESCUES = False  # ... and a near miss within it of a judged report matches
 FEEDBACK_POLL_S = 2.0  # the running service looks for new judgements (the CLI's) this often
 FEEDBACK_MUTE_S = 24 * HOUR  # Slack's "Mute this story for a while"
 FEEDBACK_CACHE_ARTICLES = 5000  # lead vectors of judged articles kept in memory

@@ -4,10 +4,9 @@ The analyst of a coordinated-attacks watch judges three single attacks (one grou
 one target each) "not relevant" and one coordinated assault "relevant": a fourth single
 attack, another event, no longer fires the watch, while another coordinated assault still
 does. Through the real `wirewatch backtest --feedback` (the service's store and hook) and
-the real models. The adaptation is the watch's own threshold, then a vote of at most one
-logit (docs/feedback.md): it overturns a detector's borderline false alarm like the judged
-ones, as the fourth attack is here, not a confident one. (One false alarm judged dropped a
-like one only with the refitted head, no longer the default: tests/feedback/test_refit.py.)
+the real models. The adaptation is the default's (docs/feedback.md): the fourth ambush reads
+like the judged ones to the detectors and the detector fires on it only weakly, so it is
+dropped; the coordinated assault reads less like them, and is kept.
 """
 
 from __future__ import annotations

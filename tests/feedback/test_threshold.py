@@ -22,7 +22,7 @@ from wirewatch.models import ArticleEncoding, WatchMatch
 EVENT = "coordinated_attack"
 SHIPPED = 0.30  # the detector's threshold
 WATCH = SimpleNamespace(name="w", regions=[], event=EVENT, specific=False)
-THRESHOLD_ONLY = {"kind": "vote", "weight": 0.0, "threshold": {"prior": 10}}
+THRESHOLD_ONLY = {"kind": "vote", "weight": 0.0, "threshold": {"prior": 10}, "near": None}
 
 
 class Detectors:

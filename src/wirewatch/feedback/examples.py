@@ -13,14 +13,14 @@ decision (`adjust`):
   passed and it is no opinion piece: another copy of a missed report is not missed again.
 
 This holds whatever decided the watch (similarity or a learned detector). Then, for a watch
-decided by a learned detector, the judgements generalise beyond copies (defaults.FEEDBACK_*):
-the watch's own threshold, chosen from its judged articles' detector margins and shrunk
-toward the shipped one (feedback/threshold.py), decides the article again, then the judged
-articles' vote on the detector's margin (feedback/correction.py) may drop it, so after a few
-borderline false alarms are judged not relevant the next borderline one no longer fires.
-The watch's own refitted copy of the detectors' head (feedback/refit.py) remains a setting
-(``"refit"``), not the default. It is one small step after the decision, in one place. An
-empty set changes nothing.
+decided by a learned detector, the judgements generalise beyond copies of the English text
+(defaults.FEEDBACK_*): by default a weak match near a judged false alarm in the detectors'
+multilingual reading is dropped (feedback/near.py), so the same kind of report from another
+outlet, in another language, no longer fires. As settings, before that: the watch's own
+threshold from its judged articles' detector margins (feedback/threshold.py), the judged
+articles' vote on the detector's margin (feedback/correction.py) and the watch's own refitted
+copy of the detectors' head (feedback/refit.py, ``"refit"``). It is one small step after the
+decision, in one place. An empty set changes nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from wirewatch.feedback.correction import (
     logit,
     representation,
 )
+from wirewatch.feedback.near import NearJudged
 from wirewatch.feedback.refit import WatchHead, watch_head
 from wirewatch.feedback.threshold import WatchThreshold
 from wirewatch.models import ArticleEncoding, WatchMatch
@@ -67,6 +68,7 @@ class WatchExamples:
     correction: Correction | Vote | None = None  # of its detector (None: not decided by one)
     refit: WatchHead | None = None  # its own copy of the detectors' head (feedback/refit.py)
     threshold: WatchThreshold | None = None  # its own threshold (feedback/threshold.py)
+    near: NearJudged | None = None  # its judged articles as neighbours (feedback/near.py)
 
     @classmethod
     def of(
@@ -81,9 +83,18 @@ class WatchExamples:
         if correction is None:
             return cls(vectors, relevant, tuple(examples))
         options = dict(correction)
+        near = near_of(examples, detectors, event, options.pop("near", "default"))
+        adapted = cls._adapted(examples, options, detectors, event)
+        return cls(vectors, relevant, tuple(examples), *adapted, near=near)
+
+    @staticmethod
+    def _adapted(
+        examples: Sequence[Example], options: dict[str, Any], detectors: Any, event: str | None
+    ) -> tuple[Correction | Vote | None, WatchHead | None, WatchThreshold | None]:
+        """The detector's correction, refitted head and own threshold the options ask for."""
         threshold = threshold_of(examples, detectors, event, options.pop("threshold", "default"))
         if options.get("kind") == "threshold":  # its own threshold alone, no correction
-            return cls(vectors, relevant, tuple(examples), None, None, threshold)
+            return None, None, threshold
         if options.get("kind", defaults.FEEDBACK_CORRECTION) == "refit":
             options.pop("kind", None)
             vote = options.pop("vote", {} if defaults.FEEDBACK_REFIT_VOTE else None)
@@ -91,10 +102,11 @@ class WatchExamples:
             if refit is not None or event is None:
                 then = vote is not None and refit is not None  # the vote after the refit
                 voted = correction_of(examples, kind="vote", **vote) if then else None
-                return cls(vectors, relevant, tuple(examples), voted, refit, threshold)
+                return voted, refit, threshold
             options = {"kind": "vote"}  # no training items: the vote instead
-        corrected = correction_of(examples, **options)
-        return cls(vectors, relevant, tuple(examples), corrected, None, threshold)
+        if options.get("kind", defaults.FEEDBACK_CORRECTION) == "none":  # no margin correction
+            return None, None, threshold
+        return correction_of(examples, **options), None, threshold
 
     def key(self) -> tuple[tuple[int, bool], ...]:
         """What a refit depends on: the judgements and their verdicts."""
@@ -170,6 +182,20 @@ def threshold_of(
     return WatchThreshold.of(margins, relevant, detectors.threshold(event), **options)
 
 
+def near_of(
+    examples: Sequence[Example], detectors: Any, event: str | None, options: Any
+) -> NearJudged | None:
+    """The watch's judged articles as neighbours in the detectors' reading (feedback/near.py);
+    ``options``: its parameters, None (off) or "default" (``defaults.FEEDBACK_NEAR_*``)."""
+    if options == "default":
+        options = {} if defaults.FEEDBACK_NEAR else None
+    if options is None or detectors is None or event is None:
+        return None
+    head = getattr(detectors, "head", None)  # its lead feature: the columns the head reads
+    width = head.weights.shape[1] if head is not None else None
+    return NearJudged.of(examples, width, threshold=detectors.threshold(event), **options)
+
+
 DEFAULT_CORRECTION = {"kind": defaults.FEEDBACK_CORRECTION}
 
 
@@ -231,6 +257,8 @@ class FeedbackExamples:
             adjusted = thresholded(watch, encoding, adjusted, examples.threshold)
         if examples.correction is not None:
             adjusted = corrected(watch, encoding, adjusted, examples.correction)
+        if examples.near is not None:
+            adjusted = nearby(watch, encoding, adjusted, examples.near)
         return adjusted
 
     def _like_neighbour(
@@ -362,4 +390,33 @@ def thresholded(
         reason=f"feedback: {threshold.judged} judgements set this watch's {event} threshold "
         f"to margin {threshold.shift:+.2f}; it reads {margin:+.2f} {sign} {threshold.shift:+.2f}; "
         f"was: {match.reason}",
+    )
+
+
+def nearby(
+    watch: Any, encoding: ArticleEncoding, match: WatchMatch, near: NearJudged
+) -> WatchMatch:
+    """A detector watch's decision overturned by a judged article near it in the detectors'
+    reading, where the detector was not sure (feedback/near.py) and no gate decided it."""
+    event = getattr(watch, "event", None)
+    if (
+        event is None
+        or encoding.events is None
+        or encoding.event_features is None
+        or encoding.opinion
+        or match.excluded_by is not None
+        or (not match.matched and match.reason.startswith("feedback:"))
+    ):
+        return match
+    margin = float(logit(encoding.events[event]) - logit(near.threshold))
+    neighbour = near.overturns(encoding.event_features, margin, match.matched)
+    if neighbour is None or keeps_decision(watch, match, not match.matched, True):
+        return match
+    verdict = "not relevant" if match.matched else "relevant"
+    return replace(
+        match,
+        matched=not match.matched,
+        reason=f"feedback: like {neighbour.article_id}, judged {verdict} "
+        f"(#{neighbour.judgement_id}, detectors' reading {neighbour.similarity:.2f} alike; "
+        f"detector margin {margin:+.2f}); was: {match.reason}",
     )

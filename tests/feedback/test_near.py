@@ -1,0 +1,107 @@
+"""A false alarm judged not relevant drops the same report from another outlet, in another
+language, where the detector is not sure of it; undoing the judgement brings it back.
+
+The analyst of a coordinated-attacks watch judges an English report of one ambush (the
+detector reads it as a coordinated attack, just above its threshold) "not relevant". A Spanish
+outlet's report of the same ambush, later, no longer fires the watch: the two read alike to
+the detectors' multilingual lead feature (feedback/near.py), while the English model's near-copy
+rule does not see them as copies. A coordinated assault still fires. Through the real `wirewatch
+backtest --feedback` (the service's store and hook) and the real models; the undo through the
+hook as the service's learner rebuilds it.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.feedback.test_adapts import SINGLE_ATTACKS, Report, judged
+from tests.feedback.test_backtest_feedback import SEED, WATCH, backtest, corpus_line
+from tests.fixtures.configs import attacks_watch, service_config, sqlite
+from wirewatch.feedback.examples import Example, FeedbackExamples
+from wirewatch.models import ArticleEncoding, WatchMatch
+from wirewatch.rules.events import EventDetectors
+
+pytestmark = pytest.mark.slow
+EVENT = "coordinated_attack"
+BOUND = SimpleNamespace(name=WATCH, regions=[], event=EVENT, specific=False)  # as the matcher's
+
+ENGLISH = SINGLE_ATTACKS[1]  # the ambush near Turbat, read just above the threshold
+SPANISH = Report(
+    "Militantes emboscan un convoy del FC cerca de Turbat y matan a seis soldados",
+    "Militantes emboscaron un convoy del Frontier Corps cerca de Turbat, en Baluchistán, el "
+    "domingo, matando a seis soldados e hiriendo a cuatro, según las autoridades. Los atacantes "
+    "dispararon contra los vehículos desde las colinas y huyeron. Un grupo separatista "
+    "reivindicó el ataque.",
+    outlet="agencia-sur",
+)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    lines = [
+        corpus_line("en-1", ENGLISH, 1),
+        corpus_line("es-1", SPANISH, 2),
+        corpus_line("c-1", SEED, 3),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    config = service_config(tmp_path, storage=sqlite(tmp_path / "w.db"), watches=[attacks_watch()])
+    return tmp_path, str(config), str(path)
+
+
+def test_a_judged_false_alarm_drops_its_report_in_another_language(corpus):
+    tmp_path, config, path = corpus
+    before = backtest(tmp_path, config, path)
+    assert before["en-1"] and before["es-1"] and before["c-1"], "the day-one watch fires on all"
+
+    after = backtest(tmp_path, config, path, "--feedback", judged(tmp_path, ["en-1"], []))
+    assert after["es-1"] == [], "the Spanish report of the judged false alarm no longer fires"
+    assert after["c-1"] != [], "a coordinated assault still does"
+
+
+@pytest.fixture(scope="module")
+def detectors() -> EventDetectors:
+    return EventDetectors.load()
+
+
+def read(detectors: EventDetectors, report: Report) -> tuple[ArticleEncoding, WatchMatch]:
+    """The article as the matcher hands it to the hook, decided by the detector alone."""
+    features = detectors.features_of([(report.title, report.text)])[0]
+    events = detectors.probabilities(features[None, :])[0]
+    encoding = ArticleEncoding(
+        passages=["lead"],
+        vectors=np.zeros((0, 8), dtype=np.float32),  # no English vector: no near-copy rule
+        places=[],
+        events=events,
+        event_features=features,
+        event_kinds=detectors.head.probabilities(features[None, :])[0],
+    )
+    threshold = detectors.threshold(EVENT)
+    p = events[EVENT]
+    return encoding, WatchMatch(WATCH, p >= threshold, round(p, 4), threshold, "lead", reason="d")
+
+
+def test_undoing_the_judgement_brings_the_report_back(detectors):
+    english, spanish = read(detectors, ENGLISH), read(detectors, SPANISH)
+    assert spanish[1].matched, "the day-one watch fires on the Spanish report"
+    example = Example("en-1", False, 1, np.zeros(8, np.float32), english[0].event_features)
+    options = {"detectors": detectors, "events": {WATCH: EVENT}}
+    judged_hook = FeedbackExamples({WATCH: [example]}, **options)
+    dropped = judged_hook.adjust(BOUND, *spanish)
+    assert not dropped.matched
+    assert dropped.reason.startswith("feedback: like en-1, judged not relevant (#1, detectors'")
+
+    undone = FeedbackExamples({WATCH: []}, previous=judged_hook, **options)  # the learner's
+    assert undone.adjust(BOUND, *spanish) is spanish[1], "undone: the day-one decision again"
+
+
+def test_a_confident_detector_is_not_overruled_by_a_near_false_alarm(detectors):
+    english = read(detectors, ENGLISH)
+    confident = read(detectors, SINGLE_ATTACKS[0])  # the Kech ambush, read well above
+    example = Example("en-1", False, 1, np.zeros(8, np.float32), english[0].event_features)
+    hook = FeedbackExamples({WATCH: [example]}, detectors=detectors, events={WATCH: EVENT})
+    assert confident[1].matched
+    assert hook.adjust(BOUND, *confident) is confident[1]
