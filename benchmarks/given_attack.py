@@ -14,14 +14,13 @@ cross-validated F1.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
+from benchmarks import item_cache
 from wirewatch.rules.leads import LeadEncoder, article_text
 
 GIVEN_ATTACK_C = 100.0  # chosen in CV on the training part (1, 10, 100: 100 best)
@@ -29,31 +28,19 @@ DIGITS = 6
 
 
 def latent_terms(items: list[dict], threads: int, cache: Path | None) -> Any:
-    """(items, 16384) CSR latent terms of each item's title and text, cached next to
-    ``cache`` (``<cache>.terms.npz``) under the texts' hash."""
+    """(items, 16384) CSR latent terms of each item's title and text, kept per item next to
+    ``cache`` (``<cache>.terms.npz``, benchmarks/item_cache.py)."""
     texts = [article_text(i["title"], i["text"]) for i in items]
-    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()
+
+    def read(missing: list) -> Any:
+        started = time.perf_counter()
+        terms = LeadEncoder(threads).latent_terms(missing)
+        seconds = time.perf_counter() - started
+        print(f"read the latent terms of {len(missing)} items in {seconds:.0f} s")
+        return terms
+
     path = cache.with_suffix(".terms.npz") if cache is not None else None
-    if path is not None and path.exists():
-        with np.load(path) as stored:
-            if str(stored["key"]) == key:
-                return sparse.csr_matrix(
-                    (stored["data"], stored["indices"], stored["indptr"]),
-                    shape=tuple(stored["shape"]),
-                )
-    started = time.perf_counter()
-    terms = LeadEncoder(threads).latent_terms(texts)
-    print(f"read the latent terms of {len(items)} items in {time.perf_counter() - started:.0f} s")
-    if path is not None:
-        np.savez(
-            path,
-            data=terms.data,
-            indices=terms.indices,
-            indptr=terms.indptr,
-            shape=np.array(terms.shape),
-            key=np.array(key),
-        )
-    return terms
+    return item_cache.sparse_rows(path, texts, read)
 
 
 def model() -> Any:

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,3 +75,40 @@ def test_dashboard_benchmark_reports_the_first_page_server_time():
     out = run_benchmark("dashboard", "--articles", "500", "--repeat", "2")
     assert re.search(r"first page of 50 stories: [\d.]+ ms server time", out), out
     assert re.search(r"^/ +median +[\d.]+ ms .* ratio to baseline", out, re.MULTILINE), out
+
+
+@pytest.mark.slow
+def test_train_detectors_cache_reads_only_the_items_a_grown_corpus_adds(tmp_path):
+    """``train_detectors --cache`` keeps each item's row under the hash of what it read: a
+    grown corpus reads its new items alone, and the rows are those of one pass over all."""
+    from benchmarks.item_cache import dense_rows, sparse_rows
+    from wirewatch.rules.leads import LeadEncoder, reading
+
+    encoder = LeadEncoder(1)
+    reports = [
+        ("Gunmen attack a police post in Kalat", "Gunmen attacked a police post overnight."),
+        ("Mobile internet restored in Quetta", "Mobile data came back on Monday, users said."),
+        ("Floods cut the coastal highway", "Heavy rain washed away two bridges on Sunday."),
+    ]
+    readings = [reading(t, x) for t, x in reports]
+    texts = [f"{t}\n{x}" for t, x in reports]
+    asked: list[int] = []
+
+    def embed(missing):
+        asked.append(len(missing))
+        return encoder.features(missing)
+
+    def terms(missing):
+        asked.append(len(missing))
+        return encoder.latent_terms(missing)
+
+    path = tmp_path / "cache.npz"
+    dense_rows(path, readings[:2], embed)
+    grown = dense_rows(path, readings, embed)
+    sparse_rows(tmp_path / "cache.terms.npz", texts[:2], terms)
+    grown_terms = sparse_rows(tmp_path / "cache.terms.npz", texts, terms)
+    assert asked == [2, 1, 2, 1]  # the third item alone, each time
+    assert np.array_equal(grown, encoder.features(readings))
+    assert (grown_terms != encoder.latent_terms(texts)).nnz == 0
+    assert np.array_equal(dense_rows(path, readings[::-1], embed), grown[::-1])
+    assert asked == [2, 1, 2, 1]  # nothing read again

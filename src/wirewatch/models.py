@@ -70,6 +70,7 @@ class ArticleEncoding:
     events: dict[str, float] | None = None  # P(event type) by the learned detectors
     event_features: np.ndarray | None = None  # what the detectors read (rules/leads.py)
     event_kinds: np.ndarray | None = None  # the detectors' head: P(each of its classes)
+    event_reading: str = ""  # what of the article the detectors read (rules/events.py)
     # the English model read the first len(vectors) passages; why (rules/reading.py)
     english_reading: str = ""
     # what stories group it by, and the model that made it (rules/leads.py ``story_vector``);

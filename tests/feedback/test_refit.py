@@ -213,3 +213,56 @@ def test_judged_articles_read_twice_refit_the_head_on_its_own_columns(detectors)
     assert refit.attack  # a coordinated-attack watch reads the second reading too
     like = np.append(borderline(detectors, 99), np.float32(0.9))
     assert refit.probability(like) < detectors.probabilities(like[None, :])[0][EVENT]
+
+
+def attack_copy(detectors: EventDetectors) -> WatchHead:
+    """An attack watch's copy of the shipped head, unchanged (no judgement moved it)."""
+    assert detectors.attack_reading is not None  # the attack detector's second reading ships
+    head = detectors.head
+    columns = tuple(head.classes.index(c) for c in detectors.detectors["attack"].classes)
+    like = tuple(head.classes.index(c) for c in detectors.attack_reading.family)
+    threshold = detectors.threshold("attack")
+    return WatchHead(
+        head, "attack", columns, threshold, 0, 1.0, True, (), head, like, detectors.attack_reading
+    )
+
+
+def strike_or_attack(detectors: EventDetectors, seed: int) -> np.ndarray:
+    """A mix of the training part's air strikes and single attacks the detectors read as just
+    above the attack detector's threshold, and a little noise."""
+    training = shipped_training(detectors)
+    strikes = training.features[training.classes == detectors.head.classes.index("air_strike")]
+    single = class_mean(detectors, "attack")
+    for share in np.linspace(1.0, 0.0, 201):
+        x = (share * strikes.mean(axis=0) + (1 - share) * single).astype(np.float32)
+        if detectors.probabilities(x[None, :])[0]["attack"] >= detectors.threshold("attack") + 0.05:
+            noise = np.random.default_rng(seed).normal(scale=0.002, size=x.shape)
+            return (x + noise).astype(np.float32)
+    raise AssertionError("no mix reads as an attack")
+
+
+def test_a_refitted_copy_reads_an_attack_as_the_detectors_do(detectors):
+    """An attack watch's copy combines the attack detector's second reading (its dense part,
+    and the latent terms' in the 770th column, or none when not read twice) as the detector
+    does, so the detector's threshold applies to it."""
+    copy = attack_copy(detectors)
+    x = strike_or_attack(detectors, 7)
+    given = np.float32(0.5)
+    rows = [x, np.append(x, given)] + [np.append(x, [given, np.float32(t)]) for t in (0.05, 0.95)]
+    readings = [copy.probability(row) for row in rows]
+    for row, reading in zip(rows, readings, strict=True):
+        assert reading == pytest.approx(
+            detectors.probabilities(row[None, :])[0]["attack"], abs=1e-5
+        )
+    assert readings[2] < readings[0] < readings[3]  # the terms' reading counts
+
+
+def test_air_strikes_judged_not_relevant_stop_a_like_one_for_that_attack_watch(detectors):
+    rows = [strike_or_attack(detectors, seed) for seed in range(3)]
+    refit = watch_head(detectors, "attack", rows, [False] * 3, weight=10.0)
+    assert refit is not None and refit.like and refit.reading is detectors.attack_reading
+    like = strike_or_attack(detectors, 99)
+    assert detectors.probabilities(like[None, :])[0]["attack"] >= detectors.threshold("attack")
+    assert refit.probability(like) < detectors.threshold("attack")
+    clear = class_mean(detectors, "attack")
+    assert refit.probability(clear) >= detectors.threshold("attack")

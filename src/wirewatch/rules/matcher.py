@@ -272,6 +272,7 @@ class Matcher:
         events: list[dict[str, float] | None] = [None] * len(articles)
         features: Any = [None] * len(articles)
         kinds: Any = [None] * len(articles)
+        what: list[str] = [""] * len(articles)
         if self.reads_events:  # the two models side by side, each in its own worker thread
             encoded, features = await asyncio.gather(
                 self.encoder.encode_groups_async(texts),
@@ -279,6 +280,7 @@ class Matcher:
             )
             events = self.detectors.probabilities(features)  # type: ignore[union-attr,assignment]
             kinds = self.detectors.head.probabilities(features)  # type: ignore[union-attr]
+            what = self.detectors.what_was_read(features)  # type: ignore[union-attr]
         else:
             encoded = await self.encoder.encode_groups_async(texts)
         readings = [
@@ -302,6 +304,7 @@ class Matcher:
                 events=event_probabilities,
                 event_features=read,
                 event_kinds=kind,
+                event_reading=read_by,
                 english_reading=reading.why,
                 story_vector=None if read is None else story_vector(read),
                 story_model=STORY_VECTOR_MODEL,
@@ -310,8 +313,17 @@ class Matcher:
             for article, (passages, leads, places), event_probabilities, read, kind, (
                 vectors,
                 tokens,
-            ), (more_vectors, more_tokens), reading in zip(
-                articles, analysed, events, features, kinds, encoded, more, readings, strict=True
+            ), (more_vectors, more_tokens), reading, read_by in zip(
+                articles,
+                analysed,
+                events,
+                features,
+                kinds,
+                encoded,
+                more,
+                readings,
+                what,
+                strict=True,
             )
         ]
 
