@@ -31,11 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import given_attack
+from benchmarks import attack_reading, given_attack
 from benchmarks.corpus_eval import DEFAULT_LABELS, Counts, load_part, load_watches, to_article
 from benchmarks.feedback_replay import NO_FEEDBACK, WATCHES, Judging, Params, decide, run_all
 from benchmarks.train_detectors import (
     FOLDS,
+    attack_family,
     features,
     fit,
     splits,
@@ -123,16 +124,21 @@ def _key(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def refit_given_attack(terms: Any, items: list[dict]) -> dict:
+def refit_given_attack(x: np.ndarray, terms: Any, items: list[dict], head: dict) -> dict:
     """train_detectors' second reading of the coordinated-attack detector, on ``items``."""
     attack = np.array([bool(i["labels"]["attack"]) for i in items])
     truth = np.array([bool(i["labels"]["coordinated_attack"]) for i in items])
     return given_attack.fit(terms, attack, truth)
 
 
+def refit_attack_reading(x: np.ndarray, terms: Any, items: list[dict], head: dict) -> dict:
+    """train_detectors' second reading of the attack detector, on ``items``."""
+    return attack_reading.fit(x, terms, items, attack_family(head["classes"]))
+
+
 # what train_detectors fits besides the head, by its key in detectors.json (a second reading
 # train_detectors adds must be added here, or the fold would keep one trained on all items)
-SECOND_READINGS = {"given_attack": refit_given_attack}
+SECOND_READINGS = {"given_attack": refit_given_attack, "attack_reading": refit_attack_reading}
 SHIPPED_KEYS = {"provenance", "head", "detectors"}
 
 
@@ -151,7 +157,7 @@ def fold_detectors(
     data["provenance"] = {**shipped["provenance"], "training_items": len(items)}
     for key, refit in SECOND_READINGS.items():
         if shipped.get(key):
-            data[key] = refit(terms, items)
+            data[key] = refit(x, terms, items, data["head"])
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "detectors.json"
     out.write_text(json.dumps(data), encoding="utf-8")

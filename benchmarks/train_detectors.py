@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     head = fit(x, items, c, near_miss_weight)
     terms = given_attack.latent_terms(items, args.threads, args.cache)
     second = second_reading(x, terms, items, groups, probabilities, chosen)
-    family = [k for k in head["classes"] if "attack" in k.split("+") or k in attack_reading.FAMILY]
+    family = attack_family(head["classes"])
     attack_second = attack_second_reading(x, terms, items, groups, probabilities, chosen, family)
     detectors = {}
     for label in LABELS:
@@ -329,6 +329,11 @@ def second_reading(
     probabilities["coordinated_attack"] = combined
     report(items, probabilities, chosen)
     return given_attack.fit(terms, attack, truth)
+
+
+def attack_family(classes: list[str]) -> list[str]:
+    """The head's classes that sum to P(attack-like), what the attack reading screens on."""
+    return [k for k in classes if "attack" in k.split("+") or k in attack_reading.FAMILY]
 
 
 def attack_second_reading(
