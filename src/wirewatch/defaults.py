@@ -23,6 +23,9 @@ SHARE_SLACK = 0.02  # an instance releases outlets only beyond its share (outlet
 OUTLET_LEASE_INTERVALS = 1.5  # a poll leases its outlet this many intervals; the holder renews
 # ...and a lease run out stays with a live holder (heartbeat) this many intervals more
 OUTLET_LEASE_GRACE_INTERVALS = 0.5
+# an instance looks at the leases of outlets another holds this often, in one query for all
+# of them that are due (their jobs stay paused meanwhile: monitor/scheduler.py)
+CLAIM_LOOK_S = 0.5
 OUTBOX_CLAIM_S = 60.0  # an alert being sent stays its instance's this long if that one dies
 
 # monitor: outlets and their polls

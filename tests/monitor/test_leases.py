@@ -79,6 +79,53 @@ async def test_outlets_polled_by_one_instance_and_taken_over(outlet_server, pg_d
         assert taken_over, (path, times, gone)
 
 
+class CountedLeases:
+    """An instance's leases, counting the outlet leases it tries to take."""
+
+    def __init__(self, leases) -> None:
+        self.leases, self.takes = leases, 0
+
+    def take(self, outlet, interval_s):
+        self.takes += 1
+        return self.leases.take(outlet, interval_s)
+
+    def __getattr__(self, name):
+        return getattr(self.leases, name)
+
+
+async def test_a_standby_instance_leaves_a_held_outlet_alone_until_its_lease_lapses(
+    outlet_server, pg_database
+):
+    """The second instance is refused the outlet once, then stands by: its job is paused
+    (no poll, no lease taken) while the first polls on; when the first stops, the second
+    takes the outlet over within two intervals."""
+    outlet_server.add_feed("/held.xml", items=[], kind="atom")
+    held = [outlet("held", outlet_server.url("/held.xml"), interval=INTERVAL_S)]
+    settings = crawler_settings(**SETTINGS)
+    (first, f1), (second, f2) = [await instance(pg_database, n, settings) for n in "ab"]
+    second.leases = counted = CountedLeases(second.leases)
+    try:
+        first.start(held)
+        await asyncio.sleep(INTERVAL_S / 2)
+        second.start(held)
+        await asyncio.sleep(4 * INTERVAL_S)
+        standing_by = (set(second.standby), set(second.held), counted.takes)
+        polls_before = outlet_server.hits("/held.xml")
+        await first.shutdown()
+        gone = asyncio.get_running_loop().time()
+        await asyncio.sleep(2 * INTERVAL_S + REQUEST_DELAY_S)
+        taken_over = set(second.held)
+    finally:
+        for scheduler, fetcher in ((first, f1), (second, f2)):
+            await scheduler.shutdown()
+            await fetcher.__aexit__(None, None, None)
+    assert standing_by == ({"held"}, set(), 1)  # refused once, then no further try
+    assert polls_before >= 4  # the first polled on, every interval
+    assert taken_over == {"held"}
+    after = [t for t in outlet_server.hit_times("/held.xml") if t > gone]
+    assert after and after[0] - gone <= 2 * INTERVAL_S + REQUEST_DELAY_S
+
+
 async def test_a_feed_that_asks_for_less_traffic_is_not_polled_by_the_other(
     outlet_server, pg_database
 ):

@@ -73,6 +73,27 @@ def test_a_live_holder_keeps_its_outlet_a_grace_past_its_lease(target):
     assert take(store, "dawn", "a", 300, grace=0.5).polls  # released: no grace either
 
 
+def test_a_look_at_the_leases_says_when_each_outlet_may_be_taken(target):
+    """What a standby instance asks in one query agrees with what taking each would say."""
+    store = Store(target)
+    store.leases.heartbeat("a", 600, now=T0)  # "a" alive throughout, "c" never said so
+    assert take(store, "dawn", "a", 0).polls and take(store, "dusk", "c", 0).polls
+    at = T0 + timedelta(seconds=95)  # both leases ran out at 90 s
+    looks = {look.outlet: look for look in store.leases.look(["dawn", "dusk", "noon"], now=at)}
+    assert set(looks) == {"dawn", "dusk"}  # never leased: free, nothing to say
+    assert looks["dawn"].free_at("b", grace_s=30) == T0 + timedelta(seconds=120)  # live: grace
+    assert looks["dusk"].free_at("b", grace_s=30) == T0 + timedelta(seconds=90)  # dead: now
+    assert looks["dawn"].free_at("a", grace_s=30) is None  # its own
+    assert not take(store, "dawn", "b", 95, grace=0.5).polls
+    assert take(store, "dusk", "b", 95, grace=0.5).polls
+    assert take(store, "dawn", "b", 121, grace=0.5).polls
+    # released at once after a poll: free for another, but not before the gap since that poll
+    store.leases.release_outlet("dusk", "b", now=T0 + timedelta(seconds=96))
+    (look,) = store.leases.look(["dusk"], now=T0 + timedelta(seconds=96))
+    assert look.free_at("c", grace_s=30, min_gap_s=54) == T0 + timedelta(seconds=95 + 54)
+    assert not take(store, "dusk", "c", 148).polls and take(store, "dusk", "c", 149).polls
+
+
 def test_instances_alive_are_counted_until_they_leave_or_fall_silent(target):
     store = Store(target)
     at = [T0 + timedelta(seconds=s) for s in range(0, 60, 5)]

@@ -16,15 +16,18 @@ The poller keeps fetch state in memory; the scheduler has it written to the stor
 every `FETCH_STATE_FLUSH_S`, after `run_once` and when it shuts down.
 
 Several instances on one database (PostgreSQL) share the outlets through leases
-(`leases`, store/leases.py): every instance schedules every outlet, and each run takes
-the outlet's lease once a poll slot is free, just before the request (`Poller.poll_if`: a
-poll queued for a slot on a busy instance holds no lease that its request would then trail
-by seconds); the instance holding it polls and renews it, the others skip
-the run and look again just after the lease would run out. So an outlet is polled by one
-instance at a time, never twice within its interval less its jitter, and a dead
-instance's outlets are taken over when their leases run out (`OUTLET_LEASE_INTERVALS`
-after their last poll). A holder that pushes its next poll out (backoff, a feed asking
-for less traffic) extends its lease as far, so no other instance polls sooner.
+(`leases`, store/leases.py): each run of an outlet's job takes the outlet's lease once a
+poll slot is free, just before the request (`Poller.poll_if`: a poll queued for a slot on a
+busy instance holds no lease that its request would then trail by seconds); the instance
+holding it polls and renews it. An instance refused the lease stands by: the outlet's job
+is paused (no run, no poll slot, no query per outlet), and one look at the leases of every
+outlet due, every `CLAIM_LOOK_S` (`Leases.free_at`: one query), resumes the job of each
+outlet it may now take. So an instance's jobs are, in effect, the outlets it holds; an
+outlet is polled by one instance at a time, never twice within its interval less its
+jitter, and a dead instance's outlets are taken over when their leases run out
+(`OUTLET_LEASE_INTERVALS` after their last poll). A holder that pushes its next poll out
+(backoff, a feed asking for less traffic) extends its lease as far, so no other instance
+polls sooner.
 The instances share the outlets evenly: each says it is alive every `FETCH_STATE_FLUSH_S`
 and learns how many outlets each live one holds (`Leases.shares`; a clean stop says so at
 once, `Leases.leave`). One that holds more than its share (`SHARE_SLACK` aside) while
@@ -75,6 +78,10 @@ class Leases(Protocol):
         """Hold the lease past a next poll pushed out `next_poll_s` from now."""
         ...
 
+    def free_at(self, intervals: dict[str, float]) -> dict[str, datetime | None]:
+        """Outlet → when this instance may take it (None: now), from one look at the leases."""
+        ...
+
     def release(self, outlet: str) -> None:
         """Let another instance take the outlet now."""
         ...
@@ -90,6 +97,8 @@ class Leases(Protocol):
 
 T = TypeVar("T")
 FLUSH_JOB = "wirewatch:save-fetch-state"  # not an outlet: outlet names cannot contain ":"
+CLAIM_JOB = "wirewatch:claim-outlets"
+NOT_OUTLETS = frozenset({FLUSH_JOB, CLAIM_JOB})
 
 
 def next_poll_delay(
@@ -161,6 +170,9 @@ class CrawlScheduler:
         self._stopping = False  # shutdown began: run_once's workers take no further outlet
         self.leases = leases
         self.held: set[str] = set()  # outlets whose lease this instance holds
+        # outlets another instance holds (their jobs paused) → when to look at them again
+        self.standby: dict[str, datetime] = {}
+        self._next_look: datetime | None = None  # the earliest of `standby`'s times
         self.instances = 1  # instances sharing the outlets, this one included (leases)
         self._mine: int | None = None  # outlets held, as the store last said, since counted
         self._others: list[int] = []  # outlets each other live instance held then
@@ -304,7 +316,7 @@ class CrawlScheduler:
             return True
         if self.held:
             self.held.discard(outlet.name)
-        self._look_again(outlet, lease.expires_at)
+        self._stand_by(outlet.name, lease.expires_at)
         return False
 
     def _count_instances(self) -> None:
@@ -356,15 +368,45 @@ class CrawlScheduler:
         except Exception:  # the others may poll it sooner than asked: no harm beyond that
             log.exception("outlet %s: its lease could not be extended", name)
 
-    def _look_again(self, outlet: OutletSettings, expires_at: datetime) -> None:
-        """The next run of a standby job: just after the lease runs out (or at the next
-        interval, when that comes first), spread a little so that standbys do not race."""
-        job = self._scheduler.get_job(outlet.name) if self._scheduler else None
+    def _stand_by(self, name: str, look_at: datetime) -> None:
+        """Another instance holds `name`: its job is paused until a look at its lease
+        (`_claim_look`, from `look_at` on) finds that this instance may take it."""
+        job = self._scheduler.get_job(name) if self._scheduler else None
         if job is None:
             return
-        spread = random.uniform(0, outlet.interval * defaults.POLL_JITTER_FRACTION)
-        when = min(expires_at, datetime.now(UTC) + timedelta(seconds=outlet.interval))
-        job.modify(next_run_time=when + timedelta(seconds=spread))
+        job.pause()
+        self.standby[name] = look_at
+        if self._next_look is None or look_at < self._next_look:
+            self._next_look = look_at
+
+    async def _claim_look(self) -> None:
+        """Look at the leases of the standby outlets now due, in one query; resume the job
+        of each this instance may take, spread a little so that standbys do not race.
+        A coroutine, so that APScheduler runs it on the event loop (the store's thread)."""
+        now = datetime.now(UTC)
+        if self._scheduler is None or self._next_look is None or self._next_look > now:
+            return
+        due = {
+            name: self.outlets[name].interval
+            for name, when in self.standby.items()
+            if when <= now and name in self.outlets  # `set_outlets` drops removed ones
+        }
+        try:
+            free = self.leases.free_at(due) if self.leases is not None and due else {}
+        except Exception:  # the store is down: look again a little later, not at once
+            log.exception("could not look at the leases of %d outlets", len(due))
+            self._next_look = now + timedelta(seconds=defaults.FETCH_STATE_FLUSH_S)
+            return
+        for name, when in free.items():
+            if when is not None and when > now:
+                self.standby[name] = when
+                continue
+            del self.standby[name]
+            job = self._scheduler.get_job(name)
+            if job is not None:
+                spread = random.uniform(0, due[name] * defaults.POLL_JITTER_FRACTION)
+                job.modify(next_run_time=now + timedelta(seconds=spread))
+        self._next_look = min(self.standby.values(), default=None)
 
     # ---- backoff ------------------------------------------------------------------------
 
@@ -422,6 +464,16 @@ class CrawlScheduler:
             coalesce=True,
             misfire_grace_time=None,  # a busy loop delays it; it still runs
         )
+        if self.leases is not None:
+            self._scheduler.add_job(
+                self._claim_look,
+                trigger=IntervalTrigger(seconds=defaults.CLAIM_LOOK_S, timezone=UTC),
+                id=CLAIM_JOB,
+                name="look at standby outlets' leases",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self.set_outlets(outlets)
 
     def set_outlets(self, outlets: Iterable[OutletSettings]) -> None:
@@ -434,12 +486,14 @@ class CrawlScheduler:
             return
         for name in old.keys() - new.keys():
             self._remove_job(name)
+            self.standby.pop(name, None)
         for name, outlet in new.items():
             job = self._scheduler.get_job(name)
             if job is None:
                 self._add_job(outlet)
             elif old[name].interval != outlet.interval:
-                job.reschedule(self._trigger(outlet))
+                job.reschedule(self._trigger(outlet))  # a standby job too: it looks again
+                self.standby.pop(name, None)
                 log.info("outlet %s: now polled every %g s", name, outlet.interval)
 
     def _trigger(self, outlet: OutletSettings) -> IntervalTrigger:
@@ -478,7 +532,7 @@ class CrawlScheduler:
     def job_ids(self) -> list[str]:
         if self._scheduler is None:
             return []
-        return sorted(job.id for job in self._scheduler.get_jobs() if job.id != FLUSH_JOB)
+        return sorted(job.id for job in self._scheduler.get_jobs() if job.id not in NOT_OUTLETS)
 
     async def shutdown(self) -> None:
         """Stop scheduling, then wait for polls in flight (and their `on_result`) to finish.

@@ -56,6 +56,20 @@ class OutletLeases:
             grace_s=interval_s * defaults.OUTLET_LEASE_GRACE_INTERVALS,
         )
 
+    def free_at(self, intervals: dict[str, float]) -> dict[str, datetime | None]:
+        """Outlet → when this instance may take it (`intervals`: outlet → its interval),
+        from one look at the leases; None: now (its lease is ours, or it has none)."""
+        looks = self.store.leases.look(intervals)
+        free: dict[str, datetime | None] = dict.fromkeys(intervals)
+        for look in looks:
+            interval_s = intervals[look.outlet]
+            free[look.outlet] = look.free_at(
+                self.instance,
+                grace_s=interval_s * defaults.OUTLET_LEASE_GRACE_INTERVALS,
+                min_gap_s=interval_s * (1 - defaults.POLL_JITTER_FRACTION),
+            )
+        return free
+
     def release(self, outlet: str) -> None:
         self.store.leases.release_outlet(outlet, self.instance)
 

@@ -20,6 +20,7 @@ would otherwise keep every outlet it polled before the others were up).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +34,26 @@ class OutletLease:
     mine: bool  # the lease is the asking instance's (also when it is too early to poll)
     holder: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LeaseLook:
+    outlet: str
+    holder: str
+    expires_at: datetime
+    holder_alive: bool  # the holder's heartbeat runs
+    polled_at: datetime
+
+    def free_at(self, holder: str, grace_s: float, min_gap_s: float = 0.0) -> datetime | None:
+        """When `holder` may take the outlet (`take_outlet`'s rule: the lease run out, past
+        the grace while its holder lives, and `min_gap_s` since the last poll); None: at
+        any time (it holds the lease itself, whose `min_gap_s` its poll still respects)."""
+        if self.holder == holder:
+            return None
+        free = self.expires_at
+        if self.holder_alive:  # a live holder keeps a lease that ran out for the grace
+            free += timedelta(seconds=grace_s)
+        return max(free, self.polled_at + timedelta(seconds=min_gap_s))
 
 
 _INSTANCE = "wirewatch:instance:"  # heartbeat rows: outlet names cannot contain ":"
@@ -91,6 +112,27 @@ class LeaseRepository:
         if until <= now:  # run out, its live holder's in the grace
             until += timedelta(seconds=grace_s)
         return OutletLease(False, row[0] == holder, row[0], until)
+
+    def look(self, outlets: Iterable[str], now: datetime | None = None) -> list[LeaseLook]:
+        """The leases of `outlets` as they stand (one query per 500): who holds each, until
+        when, and whether that holder's heartbeat runs. Outlets never leased are left out.
+        What a standby instance asks, in one query, instead of trying to take each outlet."""
+        now = now or utcnow()
+        names = list(outlets)
+        looks: list[LeaseLook] = []
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT outlet, holder, expires_at, EXISTS (SELECT 1 FROM outlet_leases AS"
+                " alive WHERE alive.outlet = ? || outlet_leases.holder AND alive.expires_at > ?),"
+                f" polled_at FROM outlet_leases WHERE outlet IN ({marks})",
+                (_INSTANCE, iso(now), *chunk),
+            )
+            looks.extend(
+                LeaseLook(r[0], r[1], from_iso(r[2]), bool(r[3]), from_iso(r[4])) for r in rows
+            )
+        return looks
 
     def extend_outlet(self, outlet: str, holder: str, until: datetime) -> None:
         """Keep `holder`'s lease until `until` at least: its next poll comes later than the
