@@ -72,3 +72,29 @@ def test_dashboard_benchmark_reports_the_first_page_server_time():
     out = run_benchmark("dashboard", "--articles", "500", "--repeat", "2")
     assert re.search(r"first page of 50 stories: [\d.]+ ms server time", out), out
     assert re.search(r"^/ +median +[\d.]+ ms .* ratio to baseline", out, re.MULTILINE), out
+
+
+def test_ablation_benchmark_reports_what_a_rule_switched_off_changes(tmp_path):
+    attack = (
+        "Gunmen and suicide bombers attacked three police stations and an army base "
+        "simultaneously in {town}, killing 11 members of the security forces, officials said."
+    )
+    labels = {"attack": True, "coordinated_attack": True, "internet_shutdown": False}
+    items = [
+        {"id": "quetta", "title": "Militants launch simultaneous attacks in Quetta",
+         "text": attack.format(town="Quetta, Balochistan, Pakistan"), "published": "2026-01-05",
+         "country": "PK", "admin1": "Balochistan", "labels": labels},
+        {"id": "zahedan", "title": "Militants launch simultaneous attacks in Zahedan",
+         "text": attack.format(town="Zahedan, Iran"), "published": "2026-01-05",
+         "country": "IR", "admin1": "Sistan and Baluchestan", "labels": labels},
+    ]  # fmt: skip
+    (tmp_path / "tiny.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    out = run_benchmark(
+        "ablation", "--corpus", str(tmp_path), "--sets", "day-one",
+        "--only", "region-gate,opinion-labels",
+    )  # fmt: skip
+    # off, the region gate lets the attack in Iran fire the regional attack watches
+    gate = re.search(r"^\| region-gate \| .* \| ([+-]\d\.\d{3}) \((\d+)\) \|$", out, re.MULTILINE)
+    assert gate and float(gate[1]) > 0 and int(gate[2]) >= 3, out
+    assert re.search(r"^\| opinion-labels \| .* \| \+0\.000 \(0\) \|$", out, re.MULTILINE), out
+    assert "| none (shipped) |" in out
