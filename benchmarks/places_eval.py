@@ -6,7 +6,7 @@
 Per item, ``Gazetteer.find_places(title, text)`` against the item's labels:
 - ``places``: the share of the labeled place names found (as written or as resolved), and
   the share of found places that are not among the labels;
-- ``country``: whether the first deciding place (``matcher.deciding_places``: the lead's
+- ``country``: whether the first deciding place (``region_gate.deciding_places``: the lead's
   places in the article's main country) is in the labeled country, the place the region
   gate decides by;
 - ``admin1``: whether a deciding place lies in the labeled first-level division.
@@ -34,9 +34,9 @@ from typing import Any
 from benchmarks.corpus_eval import DEFAULT_CORPUS, load_items
 from benchmarks.corpus_split import load_split, part_of
 from wirewatch.models import PlaceHit
-from wirewatch.rules.matcher import deciding_places, describe_place
 from wirewatch.rules.places import Gazetteer
 from wirewatch.rules.places.names import fold
+from wirewatch.rules.region_gate import deciding_places, describe_place
 
 _COLUMNS = (
     "country found",

@@ -112,3 +112,29 @@ def test_train_detectors_cache_reads_only_the_items_a_grown_corpus_adds(tmp_path
     assert (grown_terms != encoder.latent_terms(texts)).nnz == 0
     assert np.array_equal(dense_rows(path, readings[::-1], embed), grown[::-1])
     assert asked == [2, 1, 2, 1]  # nothing read again
+
+
+def test_ablation_benchmark_reports_what_a_rule_switched_off_changes(tmp_path):
+    attack = (
+        "Gunmen and suicide bombers attacked three police stations and an army base "
+        "simultaneously in {town}, killing 11 members of the security forces, officials said."
+    )
+    labels = {"attack": True, "coordinated_attack": True, "internet_shutdown": False}
+    items = [
+        {"id": "quetta", "title": "Militants launch simultaneous attacks in Quetta",
+         "text": attack.format(town="Quetta, Balochistan, Pakistan"), "published": "2026-01-05",
+         "country": "PK", "admin1": "Balochistan", "labels": labels},
+        {"id": "zahedan", "title": "Militants launch simultaneous attacks in Zahedan",
+         "text": attack.format(town="Zahedan, Iran"), "published": "2026-01-05",
+         "country": "IR", "admin1": "Sistan and Baluchestan", "labels": labels},
+    ]  # fmt: skip
+    (tmp_path / "tiny.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    out = run_benchmark(
+        "ablation", "--corpus", str(tmp_path), "--sets", "day-one",
+        "--only", "region-gate,opinion-labels",
+    )  # fmt: skip
+    # off, the region gate lets the attack in Iran fire the regional attack watches
+    gate = re.search(r"^\| region-gate \| .* \| ([+-]\d\.\d{3}) \((\d+)\) \|$", out, re.MULTILINE)
+    assert gate and float(gate[1]) > 0 and int(gate[2]) >= 3, out
+    assert re.search(r"^\| opinion-labels \| .* \| \+0\.000 \(0\) \|$", out, re.MULTILINE), out
+    assert "| none (shipped) |" in out

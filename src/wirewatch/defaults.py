@@ -109,8 +109,9 @@ SENTENCE_MAX_WORDS = 60  # a longer sentence is scored in pieces of this many wo
 MAX_PASSAGES = 48  # passages scored per article (lead, headline, sentences); the rest is cut
 LEAD_WEIGHT = 0.5  # score = 0.5 * lead similarity + 0.5 * max(lead, best sentence) similarity
 TOKEN_WEIGHT = 0.5  # similarity = 0.5 * sentence-vector cosine + 0.5 * token late interaction
-EXCLUDE_MARGIN = 0.06  # the lead is excluded when an exclude phrase is this much closer
-EXCLUDE_WORD_MARGIN = 0.08  # ... or nearly as close and the headline uses its distinguishing words
+# the lead is excluded when an exclude phrase is nearly as close (this margin) and the headline
+# uses its distinguishing words...
+EXCLUDE_WORD_MARGIN = 0.08
 EXCLUDE_OPENING_MARGIN = 0.3  # ... or not far off and headline and first sentence both use them
 DISTINCT_WORD_SIMILARITY = 0.5  # an exclude word this close to a watch token is not distinguishing
 EVIDENCE_MAX_CHARS = 400

@@ -145,7 +145,9 @@ def test_an_unbound_watch_still_reads_every_sentence(models):
 
 
 @pytest.mark.slow
-def test_a_watch_with_examples_or_excludes_decides_by_similarity_as_before(models):
+def test_examples_or_excludes_of_a_bound_watch_need_only_the_lead(models):
+    """A bound watch's examples never match it alone (docs/matching.md, "What each rule
+    adds"), and its exclude phrases judge the lead: neither makes every sentence read."""
     with_examples = watch(
         **{**vars(SHUTDOWNS), "name": "examples", "examples": ["Mobile data suspended in Gwadar"]}
     )
@@ -153,19 +155,16 @@ def test_a_watch_with_examples_or_excludes_decides_by_similarity_as_before(model
         **{**vars(SHUTDOWNS), "name": "excludes", "exclude": ["internet services restored"]}
     )
     shipped, every = matchers(models, [with_examples, with_excludes, ATTACKS])
-    assert shipped.reads_sentences  # the examples' similarity may decide
-    ours, theirs = decide(shipped, PORT, BOOK_FAIR), decide(every, PORT, BOOK_FAIR)
-    same_decisions(ours, theirs)
-    (_, port_matches), _ = ours
-    decision = {m.watch: m for m in port_matches}["examples"]
-    assert "mobile internet services suspended" in decision.evidence
-    # excludes alone need only the lead: an article the detectors read nothing in stops there
-    lone, every_lone = matchers(models, [with_excludes])
-    assert not lone.reads_sentences
-    ours, theirs = decide(lone, BOOK_FAIR, PORT), decide(every_lone, BOOK_FAIR, PORT)
-    (fair, _), _ = ours
-    assert len(fair.vectors) == fair.leads
-    same_decisions(ours, theirs)
+    assert not shipped.reads_sentences
+    ours, theirs = decide(shipped, BOOK_FAIR, PORT), decide(every, BOOK_FAIR, PORT)
+    (fair, _), (port, port_matches) = ours
+    assert len(fair.vectors) == fair.leads  # the detectors read nothing in it: the lead only
+    same_decisions(ours[:1], theirs[:1])
+    # the cost: a shutdown said once at the end of a port report whose lead no detector reads
+    # is no longer found through the examples' similarity to that sentence
+    assert len(port.vectors) == port.leads
+    assert not {m.watch: m for m in port_matches}["examples"].matched
+    assert {m.watch: m for m in theirs[1][1]}["examples"].matched
 
 
 def prepared(event: str | None, include_opinion: bool = False) -> SimpleNamespace:

@@ -9,8 +9,8 @@ from typing import Any
 from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.leads import MODEL_LABEL
-from wirewatch.rules.matcher import describe_place
 from wirewatch.rules.prepared import PreparedWatch
+from wirewatch.rules.region_gate import describe_place
 
 WIDTH = 100
 

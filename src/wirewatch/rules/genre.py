@@ -10,19 +10,21 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from wirewatch.rules.settings import SHIPPED, Rules
+
 _LABEL = (
     r"(?:editorial|opinion|op-?ed|comment|commentary|column|viewpoint|letters?(?: to the editor)?)"
 )
 _TITLE = re.compile(rf"^\s*{_LABEL}\s*[:|—–-]", re.IGNORECASE)
 _PATH = re.compile(
-    r"/(?:opinions?|editorials?|op-?eds?|columns?|columnists?|letters?|commentary|blogs?)(?:/|$)",
+    r"/(?:opinions?|editorials?|op-?eds?|columns?|columnists?|letters?|commentary)(?:/|$)",
     re.IGNORECASE,
 )
 
 
-def is_opinion(title: str, url: str | None) -> bool:
+def is_opinion(title: str, url: str | None, rules: Rules = SHIPPED) -> bool:
     """True when the headline or the address labels the article as opinion."""
-    if _TITLE.match(title):
+    if rules.opinion_labels and _TITLE.match(title):
         return True
     if not url:
         return False
@@ -30,4 +32,4 @@ def is_opinion(title: str, url: str | None) -> bool:
         path = urlsplit(url).path
     except ValueError:
         return False
-    return bool(_PATH.search(path))
+    return bool(rules.opinion_paths and _PATH.search(path))

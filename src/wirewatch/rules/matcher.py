@@ -8,20 +8,26 @@ blends the lead's with the best sentence's:
 ``LEAD_WEIGHT * lead + (1 - LEAD_WEIGHT) * max(lead, best sentence)``.
 
 The decision, in order: an opinion piece never matches (unless the watch includes them); a
-lead that is about an exclude phrase rather than the watch is excluded; the score must reach
-the threshold; and a watch with regions needs a place of the article inside one of them.
+lead that is about an exclude phrase rather than the watch is excluded (rules/exclusions.py);
+the score must reach the threshold; and a watch with regions needs a place of the article
+inside one of them.
 
 A watch **bound** to a learned event detector (rules/events.py) is decided by it instead:
 the detector's probability must reach its threshold (and, for a watch whose text is far
 from its type's definition, the similarity score must also reach the watch's threshold),
 with the same opinion, exclusion and region gates. The detectors read the lead; when the
 similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
-they read that sentence too (a second event stated once; rules/verdict.py). A bound watch
-with ``examples`` also matches when the similarity path above does (examples may only add).
+they read that sentence too (a second event stated once; rules/verdict.py). A bound watch's
+``examples`` add references to its similarity (exclusions, that sentence, a specific watch's
+floor) but never match it alone: on the training part that added 46 wrong decisions.
 The multilingual detectors read every article's lead; the English model reads what the
 decisions use (rules/reading.py): every sentence when some watch decides by similarity, else
 the lead where exclude phrases or judgements compare it (else nothing), and the sentences
 past it only where the detectors' reading of the lead makes a second event plausible.
+
+Each rule and fitted constant is a field of ``Rules`` (rules/settings.py): ``with_rules``
+decides the same watches, and ``reread`` the same encoded articles, with one switched off
+(benchmarks/ablation.py, docs/matching.md "What each rule adds").
 
 Last, the team's judgements (``feedback``, see feedback/examples.py) may overturn a decision:
 an article close to one judged not relevant for a watch does not match it, one close to an
@@ -34,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,6 +49,7 @@ from wirewatch import defaults
 from wirewatch.models import Article, ArticleEncoding, PlaceHit, WatchMatch
 from wirewatch.rules.encoder import Encoder
 from wirewatch.rules.events import Binding, EventDetectors
+from wirewatch.rules.exclusions import Exclusion, lead_exclusion
 from wirewatch.rules.genre import is_opinion
 from wirewatch.rules.leads import STORY_VECTOR_MODEL, story_vector
 from wirewatch.rules.lexical import clause_stems, content_stems, stems_of_all
@@ -57,6 +64,8 @@ from wirewatch.rules.reading import (
     needs_every_sentence,
     needs_lead,
 )
+from wirewatch.rules.region_gate import article_places, no_place_reason, region_evidence
+from wirewatch.rules.settings import SHIPPED, Rules
 from wirewatch.rules.similarity import ReferenceSet, distinguishing_words, similarities
 from wirewatch.rules.verdict import SentenceReadings, Verdict, detector_verdict, trim
 
@@ -70,25 +79,6 @@ class FeedbackHook(Protocol):
     def adjust(
         self, watch: PreparedWatch, encoding: ArticleEncoding, match: WatchMatch
     ) -> WatchMatch: ...
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """Why the lead is about an exclude phrase rather than about the watch."""
-
-    phrase: str
-    similarity: float  # of the lead passage to the phrase
-    watch_similarity: float  # of the same passage to the watch
-    words: frozenset[str] = frozenset()  # the phrase's distinguishing stems in the headline
-    in_opening: bool = False  # ... and in the first sentence
-
-    def describe(self) -> str:
-        closer = f"{self.similarity:.2f} vs {self.watch_similarity:.2f} for the watch"
-        if self.words:
-            words = ", ".join(sorted(self.words))
-            where = "headline and first sentence say" if self.in_opening else "headline says"
-            return f"{where} {words!r} like {self.phrase!r} ({closer})"
-        return f"closer to {self.phrase!r} ({closer})"
 
 
 @dataclass
@@ -110,9 +100,9 @@ def reference_texts(watch: Any) -> list[str]:
     return [t for t in [main, *examples] if t] or [getattr(watch, "name", "")]
 
 
-def blend(lead: float, best_sentence: float) -> float:
+def blend(lead: float, best_sentence: float, weight: float = defaults.LEAD_WEIGHT) -> float:
     """The article's score from its lead's and its best sentence's similarity."""
-    return defaults.LEAD_WEIGHT * lead + (1 - defaults.LEAD_WEIGHT) * max(lead, best_sentence)
+    return weight * lead + (1 - weight) * max(lead, best_sentence)
 
 
 class Matcher:
@@ -127,8 +117,10 @@ class Matcher:
         similarity_floor: float | None = None,
         every_sentence: bool | None = None,
         feedback: FeedbackHook | None = None,
+        rules: Rules = SHIPPED,
     ) -> None:
         self.watches = list(watches)
+        self.rules = rules  # the rules and constants it applies (benchmarks/ablation.py)
         self.feedback = feedback  # judged examples; swapped whole when judgements change
         self.encoder = encoder
         self.gazetteer = gazetteer
@@ -177,11 +169,8 @@ class Matcher:
         excludes = [e.strip() for e in getattr(watch, "exclude", None) or [] if e.strip()]
         threshold = getattr(watch, "threshold", None)
         reference_set = self._reference_set(references)
-        encoded_excludes = [
-            self.encoder.encode_with_tokens([e], token_strings=True) for e in excludes
-        ]
         reference_stems = stems_of_all(references)
-        words = [distinguishing_words(e, reference_set, reference_stems) for e in encoded_excludes]
+        words = self._exclude_words(excludes, reference_set, reference_stems, self.rules)
         binding = self.detectors.bind(watch) if self.detectors is not None else Binding(None, {})
         return PreparedWatch(
             name=watch.name,
@@ -198,7 +187,54 @@ class Matcher:
             event=binding.event,
             event_probabilities=dict(binding.probabilities),
             specific=binding.specific,
-            has_examples=len(references) > 1,
+        )
+
+    def _exclude_words(
+        self,
+        excludes: list[str],
+        references: ReferenceSet,
+        reference_stems: frozenset[str],
+        rules: Rules,
+    ) -> list[dict[str, str]]:
+        """Each exclude phrase's distinguishing words (rules/similarity.py)."""
+        encoded = [self.encoder.encode_with_tokens([e], token_strings=True) for e in excludes]
+        return [distinguishing_words(e, references, reference_stems, rules) for e in encoded]
+
+    def with_rules(self, rules: Rules) -> Matcher:
+        """The same watches decided by other ``rules`` (benchmarks/ablation.py): what was
+        prepared is shared; only the exclude phrases' distinguishing words are found again."""
+        self.prepare()
+        other = Matcher(
+            self.watches,
+            self.encoder,
+            self.gazetteer,
+            self.detectors,
+            self.similarity_floor,
+            self.every_sentence,
+            self.feedback,
+            rules,
+        )
+        other.prepared = [self._reworded(w, rules) for w in self.prepared]
+        other._all_references, other._columns = self._all_references, self._columns
+        if self.detectors is not None:  # the detectors' readings of single sentences
+            self._sentence_readings = self._sentence_readings or SentenceReadings(self.detectors)
+            other._sentence_readings = self._sentence_readings
+        other._ready = True
+        return other
+
+    def _reworded(self, watch: PreparedWatch, rules: Rules) -> PreparedWatch:
+        same = (rules.common_words, rules.distinct_word_similarity) == (
+            self.rules.common_words,
+            self.rules.distinct_word_similarity,
+        )
+        if watch.excludes is None or same:
+            return watch
+        excludes = watch.excludes.texts
+        words = self._exclude_words(excludes, watch.references, watch.reference_stems, rules)
+        return replace(
+            watch,
+            exclude_words=[frozenset(w) for w in words],
+            exclude_word_forms=[tuple(w.values()) for w in words],
         )
 
     @property
@@ -284,7 +320,7 @@ class Matcher:
         else:
             encoded = await self.encoder.encode_groups_async(texts)
         readings = [
-            self._reading(p, n, e, a) if r.passages < len(p) else r
+            self.reading(a, p, n, e) if r.passages < len(p) else r
             for a, (p, n, _), r, e in zip(articles, analysed, first, events, strict=True)
         ]
         rest = zip(analysed, first, readings, strict=True)
@@ -300,7 +336,7 @@ class Matcher:
                 tokens=tokens + more_tokens,
                 headline_clauses=clause_stems(article.title),
                 opening_stems=content_stems(passages[leads] if len(passages) > leads else ""),
-                opinion=is_opinion(article.title, article.url),
+                opinion=is_opinion(article.title, article.url, self.rules),
                 events=event_probabilities,
                 event_features=read,
                 event_kinds=kind,
@@ -339,17 +375,37 @@ class Matcher:
             return EnglishReading(min(leads, len(passages)), "the lead only")
         return EnglishReading(0, "nothing")
 
-    def _reading(
-        self, passages: list[str], leads: int, events: dict[str, float] | None, article: Article
+    def reading(
+        self, article: Article, passages: list[str], leads: int, events: dict[str, float] | None
     ) -> EnglishReading:
         """What it reads once the detectors have read the lead (rules/reading.py)."""
-        if self.every_sentence is False or self.detectors is None:
-            return self._first_reading(passages, leads)
+        first = self._first_reading(passages, leads)
+        if (
+            first.passages >= len(passages)
+            or self.every_sentence is False
+            or self.detectors is None
+        ):
+            return first
         thresholds = {label: self.detectors.threshold(label) for label in self.detectors.detectors}
-        opinion, latin = is_opinion(article.title, article.url), latin_script(article.text)
+        opinion = is_opinion(article.title, article.url, self.rules)
+        latin = latin_script(article.text) or not self.rules.latin_only
         lead = needs_lead(self.prepared, bool(self.feedback))
+        screen = self.rules.sentence_screen
         return english_reading(
-            self.prepared, len(passages), leads, events, thresholds, opinion, latin, lead=lead
+            self.prepared, len(passages), leads, events, thresholds, opinion, latin, screen, lead
+        )
+
+    def reread(self, article: Article, full: ArticleEncoding) -> ArticleEncoding:
+        """The encoding this matcher makes of ``article`` from ``full``, one whose every
+        passage the English model read: what it reads of it, and its genre by its rules
+        (benchmarks/ablation.py encodes once and decides under several rules)."""
+        read = self.reading(article, full.passages, full.leads, full.events)
+        return replace(
+            full,
+            vectors=full.vectors[: read.passages],
+            tokens=full.tokens[: read.passages],
+            opinion=is_opinion(article.title, article.url, self.rules),
+            english_reading=read.why,
         )
 
     async def match_articles(
@@ -360,25 +416,29 @@ class Matcher:
         return await asyncio.to_thread(lambda: [(enc, self.match(a, enc)) for a, enc in pairs])
 
     # ---- deciding -------------------------------------------------------------------------
-    def match(self, article: Article, encoding: ArticleEncoding) -> list[WatchMatch]:
-        """One WatchMatch per watch, matched or not, with its reason."""
+    def match(
+        self, article: Article, encoding: ArticleEncoding, table: np.ndarray | None = None
+    ) -> list[WatchMatch]:
+        """One WatchMatch per watch, matched or not, with its reason (``table``: the
+        ``similarity_table`` of ``encoding`` when already computed)."""
         if not self._ready:
             self.prepare()
         if self._all_references is None:
             return []
-        table = self._table(encoding)
+        table = self.similarity_table(encoding) if table is None else table
         decided = [(w, self._decide(w, encoding, table)) for w in self.prepared]
         feedback = self.feedback  # one snapshot for the whole article
         if feedback is None:
             return [match for _, match in decided]
         return [feedback.adjust(w, encoding, match) for w, match in decided]
 
-    def _table(self, encoding: ArticleEncoding) -> np.ndarray:
+    def similarity_table(self, encoding: ArticleEncoding) -> np.ndarray:
         """The similarity of every passage the English model read to every reference."""
         assert self._all_references is not None
         if not len(encoding.vectors):
             return np.zeros((0, len(self._all_references.texts)), dtype=np.float32)
-        return similarities(self._all_references, encoding.vectors, encoding.tokens)
+        weight = self.rules.token_weight
+        return similarities(self._all_references, encoding.vectors, encoding.tokens, weight)
 
     def score(self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray) -> Scored:
         """Similarity of every passage, the blended score, and any exclusion of the lead.
@@ -395,55 +455,16 @@ class Matcher:
         exclusion = None
         if watch.excludes is not None:
             excluded = table[:, exclude_columns]
-            exclusion = self._lead_exclusion(watch, encoding, passage_scores, excluded)
+            exclusion = lead_exclusion(watch, encoding, passage_scores, excluded, self.rules)
             # A sentence counts for the watch only when it is closer to the watch than to
             # every exclude phrase: "internet was restored" is no evidence of a shutdown.
-            closest = excluded[leads:].max(axis=1) if len(sentences) else sentences
-            sentences[passage_scores[leads:] <= closest] = 0.0
+            if self.rules.exclude_sentences and len(sentences):
+                sentences[passage_scores[leads:] <= excluded[leads:].max(axis=1)] = 0.0
         lead = float(passage_scores[:leads].max())
         best_sentence = float(sentences.max()) if len(sentences) else 0.0
-        best = leads + int(np.argmax(sentences)) if best_sentence > lead else 0
-        return Scored(blend(lead, best_sentence), best, passage_scores, exclusion)
-
-    def _lead_exclusion(
-        self,
-        watch: PreparedWatch,
-        encoding: ArticleEncoding,
-        passage_scores: np.ndarray,
-        excluded: np.ndarray,
-    ) -> Exclusion | None:
-        """The lead (or headline) is about an exclude phrase rather than the watch when
-
-        - the phrase is closer to the lead passage than the watch by ``EXCLUDE_MARGIN``, or
-        - the phrase is nearly as close (within ``EXCLUDE_WORD_MARGIN``) and the headline
-          uses a word of the phrase that the watch's references do not ("lifted"), in a
-          clause about the watch's subject (see ``topical_stems``), or
-        - the headline and the text's first sentence both use such words and the phrase is
-          not far off (within ``EXCLUDE_OPENING_MARGIN``): "Manipur lifts mobile internet
-          ban" and "The government has lifted the ban on mobile internet" say it twice, in
-          words the model weighs less than "internet" and "ban", or
-        - the watch sets ``exclude_threshold`` and the phrase reaches it.
-        """
-        assert watch.excludes is not None
-        headline = topical_stems(encoding.headline_clauses, watch.reference_stems)
-        in_headline = [words & headline for words in watch.exclude_words]
-        in_opening = [words & encoding.opening_stems for words in watch.exclude_words]
-        for index in range(encoding.leads):
-            mine = float(passage_scores[index])
-            for j, phrase in enumerate(watch.excludes.texts):
-                theirs = float(excluded[index, j])
-                words, opening = in_headline[j], in_opening[j]
-                # the headline alone is too short for its vector to outweigh the lead's
-                closer = index == 0 and theirs > mine + defaults.EXCLUDE_MARGIN
-                if closer or (
-                    watch.exclude_threshold is not None and theirs >= watch.exclude_threshold
-                ):
-                    return Exclusion(phrase, theirs, mine)
-                if words and theirs > mine - defaults.EXCLUDE_WORD_MARGIN:
-                    return Exclusion(phrase, theirs, mine, words)
-                if words and opening and theirs > mine - defaults.EXCLUDE_OPENING_MARGIN:
-                    return Exclusion(phrase, theirs, mine, words | opening, in_opening=True)
-        return None
+        best = leads + int(np.argmax(sentences)) if len(sentences) and best_sentence > lead else 0
+        score = blend(lead, best_sentence, self.rules.lead_weight)
+        return Scored(score, best, passage_scores, exclusion)
 
     def _decide(
         self, watch: PreparedWatch, encoding: ArticleEncoding, table: np.ndarray
@@ -459,7 +480,7 @@ class Matcher:
             top_passages=[(int(i), round(float(scored.passage_scores[i]), 4)) for i in order],
         )
         places = article_places(watch, encoding)
-        regions, inside = region_evidence(watch.regions, places)
+        regions, inside = region_evidence(watch.regions, places, self.rules)
         result.regions, result.places = regions, inside
         detector = self._verdict(watch, encoding, scored)
         if detector is not None:
@@ -472,28 +493,19 @@ class Matcher:
         elif scored.exclusion is not None:
             result.excluded_by = scored.exclusion.phrase
             result.reason = f"excluded: {scored.exclusion.describe()}"
-        elif (
-            detector is not None
-            and not detector.fires
-            and not (watch.has_examples and scored.score >= watch.threshold)
-        ):
+        elif detector is not None and not detector.fires:
             result.reason = detector.reason
         elif detector is None and scored.score < watch.threshold:
             result.reason = f"score {scored.score:.2f} < {watch.threshold:.2f}"
-        elif watch.regions and not inside:
-            result.reason = no_place_reason(watch.regions, places)
+        elif self.rules.region_gate and watch.regions and not inside:
+            result.reason = no_place_reason(watch.regions, places, self.rules)
         else:
             result.matched = True
             where = f"; in {', '.join(regions)} via {', '.join(inside)}" if watch.regions else ""
             if detector is None:
                 result.reason = f"score {scored.score:.2f} ≥ {watch.threshold:.2f}{where}"
-            elif detector.fires:
-                result.reason = f"{detector.reason}{where}"
             else:
-                result.reason = (
-                    f"similarity {scored.score:.2f} ≥ {watch.threshold:.2f} (examples; "
-                    f"{detector.reason}){where}"
-                )
+                result.reason = f"{detector.reason}{where}"
         return result
 
     def _verdict(
@@ -511,87 +523,12 @@ class Matcher:
             scored.best,
             self._sentence_readings,
             self.similarity_floor,
+            self.rules,
         )
 
     def similarity_scores(self, encoding: ArticleEncoding) -> dict[str, float]:
         """Every watch's similarity score on one article, whatever decides it (benchmarks)."""
         if self._all_references is None:
             return {}
-        table = self._table(encoding)
+        table = self.similarity_table(encoding)
         return {w.name: self.score(w, encoding, table).score for w in self.prepared}
-
-
-def topical_stems(
-    clauses: Sequence[frozenset[str]], reference_stems: frozenset[str]
-) -> frozenset[str]:
-    """The headline words that speak of the watch's subject: those of the clauses sharing a
-    word with the watch's references, or of the whole headline when no clause does.
-
-    In "Mobile internet stays off for fifth day; restoration promised for Thursday" the
-    restoration is promised, not reported; in "BYC calls off sit-in; internet restored" it is.
-    """
-    topical = [c for c in clauses if c & reference_stems] or list(clauses)
-    return frozenset().union(*topical)
-
-
-def article_places(watch: PreparedWatch, encoding: ArticleEncoding) -> list[PlaceHit]:
-    """The article's places as one watch sees them, most salient first.
-
-    The watch's own `places` named in the lead (title, lead paragraph or headline) come
-    first, so they decide like lead places; those named only further down come last.
-    """
-    if not watch.places:
-        return encoding.places
-    lead = "\n".join(encoding.passages[: encoding.leads])
-    body = "\n".join(encoding.passages[encoding.leads :])
-    in_lead = [p for p in watch.places if p.pattern.search(lead)]
-    in_body = [p for p in watch.places if p not in in_lead and p.pattern.search(body)]
-    return [
-        *[p.hit(in_lead=True) for p in in_lead],
-        *encoding.places,
-        *[p.hit(in_lead=False) for p in in_body],
-    ]
-
-
-def deciding_places(places: Sequence[PlaceHit]) -> list[PlaceHit]:
-    """The places that decide the region gate: the lead's places in the article's main country.
-
-    ``places`` come most salient first (see ``Gazetteer.find_places``), so the main country
-    is that of the first one. Without any place in the lead, the body's places decide; when
-    the lead names only the country ("attacks in southwest Pakistan"), the body's places in
-    that country count too: they say where in it.
-    """
-    if not places:
-        return []
-    main = places[0].country
-    lead = [p for p in places if p.in_lead and p.country == main]
-    if lead and any(p.admin1 is not None for p in lead):
-        return lead
-    return lead + [p for p in places if p.country == main and not p.in_lead]
-
-
-def region_evidence(
-    regions: Sequence[Region], places: Sequence[PlaceHit]
-) -> tuple[list[str], list[str]]:
-    """Watched regions the article falls in, and the places that put it there."""
-    names: list[str] = []
-    inside: list[str] = []
-    for hit in deciding_places(places):
-        for region in regions:
-            if region.contains(hit):
-                names.append(region.name)
-                inside.append(hit.resolved)
-    return list(dict.fromkeys(names)), list(dict.fromkeys(inside))
-
-
-def no_place_reason(regions: Sequence[Region], places: Sequence[PlaceHit]) -> str:
-    wanted = " or ".join(r.name for r in regions)
-    found = [describe_place(p) for p in deciding_places(places)][:4]
-    return f"no place inside {wanted} (found: {'; '.join(found) or 'none'})"
-
-
-def describe_place(hit: PlaceHit) -> str:
-    """'Zahedan (Sistan and Baluchestan, IR)'."""
-    if hit.admin1 is None or hit.admin1 == hit.resolved:
-        return f"{hit.resolved} ({hit.country})" if hit.admin1 else hit.resolved
-    return f"{hit.resolved} ({hit.admin1}, {hit.country})"

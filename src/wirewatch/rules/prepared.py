@@ -26,10 +26,9 @@ class PreparedWatch:
     event: str | None = None  # the event type whose detector decides it (None: similarity)
     event_probabilities: dict[str, float] = field(default_factory=dict)  # of its own text
     specific: bool = False  # its text is far from its type's definition: similarity must agree
-    has_examples: bool = False
 
     @property
     def by_similarity(self) -> bool:
-        """Whether the similarity of every sentence may decide it: an unbound watch, a specific
-        one (the similarity must agree) or one with examples (a similar article matches)."""
-        return self.event is None or self.specific or self.has_examples
+        """Whether the similarity of every sentence may decide it: an unbound watch, or a
+        specific one (the similarity must agree)."""
+        return self.event is None or self.specific

@@ -8,7 +8,7 @@ otherwise, every watch being bound to a detector and none needing it, nothing at
 group articles by the detectors' multilingual vector (rules/leads.py ``story_vector``). The
 sentences past the lead (and then the lead too: the score blends them) only when:
 
-- a watch decided by similarity (unbound, specific or with examples, ``by_similarity``):
+- a watch decided by similarity (unbound or specific, ``by_similarity``):
   every sentence of every article, as the similarity path needs;
 - an opinion piece only when a watch includes opinion pieces (those decide by similarity);
 - else, every watch being bound to a detector, when the detectors' reading of the lead makes

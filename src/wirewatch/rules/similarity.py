@@ -22,6 +22,7 @@ import numpy as np
 from wirewatch import defaults
 from wirewatch.rules.encoder import Encoded
 from wirewatch.rules.lexical import MIN_WORD_LENGTH, is_common_word, is_stop_word, stem
+from wirewatch.rules.settings import SHIPPED, Rules
 
 _SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"})
 
@@ -70,7 +71,10 @@ def _content_positions(strings: Sequence[str]) -> list[int]:
 
 
 def distinguishing_words(
-    phrase: Encoded, references: ReferenceSet, reference_stems: frozenset[str]
+    phrase: Encoded,
+    references: ReferenceSet,
+    reference_stems: frozenset[str],
+    rules: Rules = SHIPPED,
 ) -> dict[str, str]:
     """The words of an exclude phrase that the watch's references lack in meaning too, as
     {stem: the word as written}.
@@ -85,11 +89,11 @@ def distinguishing_words(
     words: dict[str, str] = {}
     for word, vector in _words(phrase.token_strings[0], phrase.tokens[0]):
         stemmed = stem(word)
-        if len(word) < MIN_WORD_LENGTH or is_stop_word(word) or is_common_word(word):
+        if len(word) < MIN_WORD_LENGTH or is_stop_word(word):
             continue
-        if stemmed in reference_stems:
+        if (rules.common_words and is_common_word(word)) or stemmed in reference_stems:
             continue
-        if float((references.query_tokens @ vector).max()) < defaults.DISTINCT_WORD_SIMILARITY:
+        if float((references.query_tokens @ vector).max()) < rules.distinct_word_similarity:
             words.setdefault(stemmed, word)
     return words
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from wirewatch import defaults
 from wirewatch.models import ArticleEncoding
+from wirewatch.rules.settings import SHIPPED, Rules
 
 if TYPE_CHECKING:
     from wirewatch.rules.events import EventDetectors
@@ -64,6 +65,7 @@ def detector_verdict(
     best: int,
     sentences: SentenceReadings,
     floor: float | None = None,
+    rules: Rules = SHIPPED,
 ) -> Verdict | None:
     """The verdict of ``watch``'s detector; None for an unbound watch, an article the
     detectors did not read, or an opinion piece: the detectors learned that commentary
@@ -77,7 +79,8 @@ def detector_verdict(
     sign = "≥" if probability >= threshold else "<"
     reason = f"detector {watch.event} {probability:.2f} {sign} {threshold:.2f}"
     fires = probability >= threshold
-    if not fires and best >= encoding.leads and similarity >= watch.threshold:
+    second = rules.second_event_sentence and best >= encoding.leads
+    if not fires and second and similarity >= watch.threshold:
         sentence = encoding.passages[best]  # a second event stated in one sentence
         in_sentence = sentences(sentence)[watch.event]
         if in_sentence >= threshold:
@@ -87,7 +90,7 @@ def detector_verdict(
                 f"{trim(sentence, 80)!r} (similarity {similarity:.2f})"
             )
     floor = watch.threshold if floor is None else floor
-    if fires and watch.specific and similarity < floor:
+    if fires and rules.specific_floor and watch.specific and similarity < floor:
         fires = False
         reason += f", but similarity {similarity:.2f} < {floor:.2f} (a specific watch)"
     return Verdict(round(probability, 4), threshold, fires, reason)
