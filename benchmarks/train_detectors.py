@@ -316,19 +316,33 @@ def second_reading(
         given = given_attack.out_of_fold(terms, attack, truth, folds)
         p_attack = probabilities["attack"][k]
         combined.append(coordinated(p_attack, probabilities["coordinated_attack"][k], given))
-    runs = len(combined)
-    f1, threshold = best_threshold(np.concatenate(combined), np.tile(truth, runs))
-    before = chosen["coordinated_attack"]
+    if not adopted("coordinated_attack", combined, truth, items, probabilities, chosen):
+        return None
+    return given_attack.fit(terms, attack, truth)
+
+
+def adopted(
+    label: str,
+    combined: list,
+    truth: np.ndarray,
+    items: list[dict],
+    probabilities: dict,
+    chosen: dict,
+) -> bool:
+    """Whether a second reading's pooled out-of-fold ``combined`` raises ``label``'s F1; if so
+    its threshold, F1 and probabilities replace the head's (and the report is printed again)."""
+    f1, threshold = best_threshold(np.concatenate(combined), np.tile(truth, len(combined)))
+    before = chosen[label]
     print(
-        f"coordinated_attack, second reading: CV F1 {f1:.3f} at {threshold} "
+        f"{label}, second reading: CV F1 {f1:.3f} at {threshold} "
         f"(head alone {before[0]:.3f} at {before[1]})"
     )
     if f1 <= before[0]:
-        return None
-    chosen["coordinated_attack"] = (f1, threshold)
-    probabilities["coordinated_attack"] = combined
+        return False
+    chosen[label] = (f1, threshold)
+    probabilities[label] = combined
     report(items, probabilities, chosen)
-    return given_attack.fit(terms, attack, truth)
+    return True
 
 
 def attack_family(classes: list[str]) -> list[str]:
@@ -363,17 +377,8 @@ def attack_second_reading(
         )
         for k, folds in enumerate(splits(x, groups))
     ]
-    f1, threshold = best_threshold(np.concatenate(combined), np.tile(truth, len(combined)))
-    before = chosen["attack"]
-    print(
-        f"attack, second reading: CV F1 {f1:.3f} at {threshold} "
-        f"(head alone {before[0]:.3f} at {before[1]})"
-    )
-    if f1 <= before[0]:
+    if not adopted("attack", combined, truth, items, probabilities, chosen):
         return None
-    chosen["attack"] = (f1, threshold)
-    probabilities["attack"] = combined
-    report(items, probabilities, chosen)
     return attack_reading.fit(x, terms, items, family)
 
 

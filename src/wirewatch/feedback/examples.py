@@ -321,11 +321,9 @@ def corrected(
     )
 
 
-def refitted(
-    watch: Any, encoding: ArticleEncoding, match: WatchMatch, refit: WatchHead
-) -> WatchMatch:
-    """A detector watch's decision by its own refitted head, where the shipped head's reading
-    of the lead decided it (not a sentence's reading, a similarity to examples, or a gate)."""
+def detector_event(watch: Any, encoding: ArticleEncoding, match: WatchMatch) -> str | None:
+    """The event type whose detector read this article for a bound watch, where no gate (an
+    opinion piece, an exclude phrase) decided it; None otherwise."""
     event = getattr(watch, "event", None)
     if (
         event is None
@@ -334,6 +332,17 @@ def refitted(
         or encoding.opinion
         or match.excluded_by is not None
     ):
+        return None
+    return event
+
+
+def refitted(
+    watch: Any, encoding: ArticleEncoding, match: WatchMatch, refit: WatchHead
+) -> WatchMatch:
+    """A detector watch's decision by its own refitted head, where the shipped head's reading
+    of the lead decided it (not a sentence's reading, a similarity to examples, or a gate)."""
+    event = detector_event(watch, encoding, match)
+    if event is None:
         return match
     fired = encoding.events[event] >= refit.threshold
     if fired != match.matched:
@@ -398,15 +407,8 @@ def nearby(
 ) -> WatchMatch:
     """A detector watch's decision overturned by a judged article near it in the detectors'
     reading, where the detector was not sure (feedback/near.py) and no gate decided it."""
-    event = getattr(watch, "event", None)
-    if (
-        event is None
-        or encoding.events is None
-        or encoding.event_features is None
-        or encoding.opinion
-        or match.excluded_by is not None
-        or (not match.matched and match.reason.startswith("feedback:"))
-    ):
+    event = detector_event(watch, encoding, match)
+    if event is None or (not match.matched and match.reason.startswith("feedback:")):
         return match
     margin = float(logit(encoding.events[event]) - logit(near.threshold))
     neighbour = near.overturns(encoding.event_features, margin, match.matched)
