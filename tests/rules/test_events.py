@@ -27,6 +27,7 @@ from wirewatch.rules.leads import (
 )
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
+from wirewatch.rules.settings import Rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYONE = ROOT / "benchmarks" / "watches.dayone.yaml"
@@ -403,3 +404,46 @@ def test_the_seed_report_fires_day_one_attacks_and_shutdowns_watches() -> None:
         matcher.close()
     assert decisions["attacks"].matched, decisions["attacks"].reason
     assert decisions["shutdowns"].matched, decisions["shutdowns"].reason
+
+
+SHUTDOWN_LED = (
+    "Mobile internet cut in Balochistan after simultaneous militant assaults on four towns",
+    "QUETTA - Authorities suspended mobile internet and data services across Balochistan on "
+    "Sunday on the orders of the interior ministry, the telecom regulator said. Users in Quetta, "
+    "Turbat and Gwadar reported no mobile data from the afternoon.\n\nOfficials called the "
+    "suspension a security measure. Hours earlier, gunmen and suicide bombers had stormed "
+    "checkpoints in Quetta, Turbat, Gwadar and Mastung at the same time, officials said.",
+)
+
+
+@pytest.mark.slow
+def test_a_report_led_by_a_shutdown_also_fires_the_attacks_it_states_in_one_sentence() -> None:
+    """The seed case the other way round: the report is about the suspension, and the
+    coordinated assaults behind it are named in the headline and stated once. The detectors
+    read the lead as a shutdown, and the headline is the attacks watch's best passage; the
+    watch's best sentence past the lead is read alone too (rules/verdict.py), as for a second
+    event past the lead; with that rule off the assaults are missed."""
+    attacks = watch(
+        name="attacks",
+        topic="coordinated attacks",
+        description="Militants carry out several simultaneous or linked assaults.",
+        regions=["Balochistan"],
+    )
+    shutdowns = watch(
+        name="shutdowns",
+        topic="internet shutdowns",
+        description="Authorities cut or suspend internet or mobile data service.",
+    )
+    decided = {}
+    for name, rules in (("shipped", Rules()), ("off", Rules(second_event_after_other=False))):
+        matcher = Matcher([attacks, shutdowns], Encoder(), Gazetteer.load(), rules=rules)
+        try:
+            matcher.prepare()
+            [decided[name]] = decide(matcher, SHUTDOWN_LED)
+        finally:
+            matcher.close()
+    shipped, off = decided["shipped"], decided["off"]
+    assert shipped["shutdowns"].matched, shipped["shutdowns"].reason
+    assert shipped["attacks"].matched, shipped["attacks"].reason
+    assert "on the sentence 'Hours earlier" in shipped["attacks"].reason
+    assert not off["attacks"].matched, off["attacks"].reason

@@ -524,6 +524,7 @@ class Matcher:
             self._sentence_readings,
             self.similarity_floor,
             self.rules,
+            scored.passage_scores,
         )
 
     def similarity_scores(self, encoding: ArticleEncoding) -> dict[str, float]:

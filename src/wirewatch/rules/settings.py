@@ -34,6 +34,7 @@ class Rules:
     opinion_paths: bool = True  # /opinion/, /editorials/, /letters/ ... in the address
     # learned detectors (rules/verdict.py)
     second_event_sentence: bool = True  # a sentence past the lead read by the detectors
+    second_event_after_other: bool = True  # ... its best one, when the lead reports another kind
     specific_floor: bool = True  # a specific watch's similarity must reach its threshold
     # region gate (rules/region_gate.py)
     region_gate: bool = True  # a watch with regions needs a place inside one

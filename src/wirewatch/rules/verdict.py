@@ -5,7 +5,11 @@ second event stated once, further down ("hours after the attacks mobile internet
 suspended"), is read too when the English model's similarity finds it: when the watch's
 best passage is a sentence past the lead and the blended similarity reaches the watch's
 threshold, the detectors read that sentence alone, and it fires the watch when it reaches
-the detector's threshold. A **specific** watch (its text far from its type's definition)
+the detector's threshold. The same holds for the watch's best sentence past the lead when
+the lead reports an event of another kind (it fires another family's detector and none of the
+watch's own): a report led by a mobile-internet suspension that states the assaults behind it
+in one sentence fires an attacks watch too, however well its headline matches. A
+**specific** watch (its text far from its type's definition)
 also needs its similarity score to reach its floor.
 """
 
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from wirewatch import defaults
 from wirewatch.models import ArticleEncoding
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     from wirewatch.rules.prepared import PreparedWatch
 
 SENTENCE_CACHE = 1000  # detector readings of single sentences kept
+FAMILIES = ({"attack", "coordinated_attack"}, {"internet_shutdown"})  # kinds of event
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,26 @@ def trim(text: str, limit: int = defaults.EVIDENCE_MAX_CHARS) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def best_sentence_after_another_event(
+    watch: PreparedWatch,
+    encoding: ArticleEncoding,
+    passage_scores: np.ndarray | None,
+    sentences: SentenceReadings,
+) -> int:
+    """The watch's best sentence past the lead when the lead reports an event of another kind
+    (it fires another family's detector and none of the watch's own), so a report led by a
+    shutdown can state its attacks in one sentence, and the other way round; else -1."""
+    leads = encoding.leads
+    if passage_scores is None or len(passage_scores) <= leads or encoding.events is None:
+        return -1
+    own = next((f for f in FAMILIES if watch.event in f), {watch.event})
+    detectors = sentences.detectors
+    fired = {t for t, p in encoding.events.items() if p >= detectors.threshold(t)}
+    if fired & own or not fired:
+        return -1
+    return leads + int(np.argmax(passage_scores[leads:]))
+
+
 def detector_verdict(
     watch: PreparedWatch,
     encoding: ArticleEncoding,
@@ -66,12 +93,14 @@ def detector_verdict(
     sentences: SentenceReadings,
     floor: float | None = None,
     rules: Rules = SHIPPED,
+    passage_scores: np.ndarray | None = None,
 ) -> Verdict | None:
     """The verdict of ``watch``'s detector; None for an unbound watch, an article the
     detectors did not read, or an opinion piece: the detectors learned that commentary
     reports no event, so a watch that wants opinion pieces (``include_opinion``) gets them by
     similarity. ``similarity`` and ``best`` are the watch's blended similarity score and its
-    best passage; ``floor`` the similarity a specific watch needs (default: its threshold)."""
+    best passage (``passage_scores``: every passage's); ``floor`` the similarity a specific
+    watch needs (default: its threshold)."""
     if watch.event is None or encoding.events is None or encoding.opinion:
         return None
     probability = encoding.events[watch.event]
@@ -79,6 +108,8 @@ def detector_verdict(
     sign = "≥" if probability >= threshold else "<"
     reason = f"detector {watch.event} {probability:.2f} {sign} {threshold:.2f}"
     fires = probability >= threshold
+    if rules.second_event_sentence and best < encoding.leads and rules.second_event_after_other:
+        best = best_sentence_after_another_event(watch, encoding, passage_scores, sentences)
     second = rules.second_event_sentence and best >= encoding.leads
     if not fires and second and similarity >= watch.threshold:
         sentence = encoding.passages[best]  # a second event stated in one sentence
