@@ -145,6 +145,18 @@ async def test_a_feed_that_asks_for_less_traffic_is_not_polled_by_the_other(
     assert outlet_server.hits("/slow.xml") == 1
 
 
+async def settled_shares(first, second, outlets: int, deadline: float) -> tuple[int, int]:
+    """How many outlets each instance holds once none is in transit (one released by the first
+    and not yet taken by the second: a standby instance takes it at its next look, and never
+    sooner than 0.9 interval after its last poll), waiting at most ``deadline`` seconds more
+    on a loaded machine."""
+    waited = 0.0
+    while len(first.held) + len(second.held) < outlets and waited < deadline:
+        await asyncio.sleep(0.25)
+        waited += 0.25
+    return len(first.held), len(second.held)
+
+
 async def test_an_instance_started_later_gets_its_share(outlet_server, pg_database):
     """The first instance polls every outlet alone; once a second one is up, the first
     releases outlets beyond its share and the second takes them, never polling an outlet
@@ -164,7 +176,7 @@ async def test_an_instance_started_later_gets_its_share(outlet_server, pg_databa
         assert first.held == {o.name for o in outlets}  # alone: all of them
         second.start(outlets)
         await asyncio.sleep(4 * INTERVAL_S)
-        shares = (len(first.held), len(second.held))
+        shares = await settled_shares(first, second, len(outlets), deadline=4 * INTERVAL_S)
         counted = (first.instances, second.instances)
     finally:
         for scheduler, fetcher in ((first, f1), (second, f2)):
