@@ -376,13 +376,9 @@ def test_a_specific_watch_is_still_steered_by_its_own_text(matcher) -> None:
     assert bus["attacks"].matched
 
 
-@pytest.mark.slow
-def test_the_seed_report_fires_day_one_attacks_and_shutdowns_watches() -> None:
-    """The product's seed case with watches as written on day one (a topic, one sentence, a
-    region; no examples): the wire report of the assaults, whose mobile-internet suspension
-    is stated in its last paragraph, fires both."""
-    from wirewatch.demo.articles import DEMO_ARTICLES
-
+def day_one_watches() -> tuple[SimpleNamespace, SimpleNamespace]:
+    """A coordinated-attacks watch on Balochistan and an internet-shutdowns watch, as written
+    on day one (a topic, one sentence, a region; no examples)."""
     attacks = watch(
         name="attacks",
         topic="coordinated attacks",
@@ -394,6 +390,17 @@ def test_the_seed_report_fires_day_one_attacks_and_shutdowns_watches() -> None:
         topic="internet shutdowns",
         description="Authorities cut or suspend internet or mobile data service.",
     )
+    return attacks, shutdowns
+
+
+@pytest.mark.slow
+def test_the_seed_report_fires_day_one_attacks_and_shutdowns_watches() -> None:
+    """The product's seed case with watches as written on day one (a topic, one sentence, a
+    region; no examples): the wire report of the assaults, whose mobile-internet suspension
+    is stated in its last paragraph, fires both."""
+    from wirewatch.demo.articles import DEMO_ARTICLES
+
+    attacks, shutdowns = day_one_watches()
     matcher = Matcher([attacks, shutdowns], Encoder(), Gazetteer.load())
     try:
         matcher.prepare()
@@ -423,17 +430,7 @@ def test_a_report_led_by_a_shutdown_also_fires_the_attacks_it_states_in_one_sent
     read the lead as a shutdown, and the headline is the attacks watch's best passage; the
     watch's best sentence past the lead is read alone too (rules/verdict.py), as for a second
     event past the lead; with that rule off the assaults are missed."""
-    attacks = watch(
-        name="attacks",
-        topic="coordinated attacks",
-        description="Militants carry out several simultaneous or linked assaults.",
-        regions=["Balochistan"],
-    )
-    shutdowns = watch(
-        name="shutdowns",
-        topic="internet shutdowns",
-        description="Authorities cut or suspend internet or mobile data service.",
-    )
+    attacks, shutdowns = day_one_watches()
     decided = {}
     for name, rules in (("shipped", Rules()), ("off", Rules(second_event_after_other=False))):
         matcher = Matcher([attacks, shutdowns], Encoder(), Gazetteer.load(), rules=rules)

@@ -455,25 +455,10 @@ class CrawlScheduler:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         self._scheduler.start()
         self._count_instances()
-        self._scheduler.add_job(
-            self._flush_job,
-            trigger=IntervalTrigger(seconds=defaults.FETCH_STATE_FLUSH_S, timezone=UTC),
-            id=FLUSH_JOB,
-            name="save fetch state",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,  # a busy loop delays it; it still runs
-        )
+        self._every(defaults.FETCH_STATE_FLUSH_S, self._flush_job, FLUSH_JOB, "save fetch state")
         if self.leases is not None:
-            self._scheduler.add_job(
-                self._claim_look,
-                trigger=IntervalTrigger(seconds=defaults.CLAIM_LOOK_S, timezone=UTC),
-                id=CLAIM_JOB,
-                name="look at standby outlets' leases",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=None,
-            )
+            look = "look at standby outlets' leases"
+            self._every(defaults.CLAIM_LOOK_S, self._claim_look, CLAIM_JOB, look)
         self.set_outlets(outlets)
 
     def set_outlets(self, outlets: Iterable[OutletSettings]) -> None:
@@ -495,6 +480,20 @@ class CrawlScheduler:
                 job.reschedule(self._trigger(outlet))  # a standby job too: it looks again
                 self.standby.pop(name, None)
                 log.info("outlet %s: now polled every %g s", name, outlet.interval)
+
+    def _every(self, seconds: float, job: Any, job_id: str, name: str) -> None:
+        """A housekeeping job every ``seconds``: one at a time, and a busy loop delays it but
+        never skips it."""
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            job,
+            trigger=IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=job_id,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
 
     def _trigger(self, outlet: OutletSettings) -> IntervalTrigger:
         jitter = self.jitter_s
