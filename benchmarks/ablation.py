@@ -126,6 +126,11 @@ SWITCHES = [
         "... its best one when the lead reports another kind of event",
         {"second_event_after_other": False},
     ),
+    Switch(
+        "second-event-other-kind",
+        "... and only when the lead reports another kind of event",
+        {"second_event_other_kind": False},
+    ),
     Switch("specific-floor", "a specific watch's similarity must agree", {"specific_floor": False}),
     Switch("region-gate", "a watch with regions needs a place inside one", {"region_gate": False}),
     Switch("lead-places", "the lead's places in the main country decide", {"lead_places": False}),

@@ -138,3 +138,33 @@ def test_ablation_benchmark_reports_what_a_rule_switched_off_changes(tmp_path):
     assert gate and float(gate[1]) > 0 and int(gate[2]) >= 3, out
     assert re.search(r"^\| opinion-labels \| .* \| \+0\.000 \(0\) \|$", out, re.MULTILINE), out
     assert "| none (shipped) |" in out
+
+
+def test_error_causes_puts_each_wrong_region_down_to_what_the_gazetteer_found():
+    """benchmarks/error_causes.py names why the region gate kept out a relevant report (its
+    full run needs the training part's encodings: docs/matching.md)."""
+    from benchmarks.error_causes import near_miss, region_alarm, region_miss
+    from wirewatch.models import PlaceHit, WatchMatch
+
+    burkina = {"country": "BF", "admin1": "Centre", "places": ["Ouagadougou", "France"]}
+    france = PlaceHit("France", "France", "FR", None, in_lead=True)
+    ouaga = PlaceHit("Ouagadougou", "Ouagadougou", "BF", "Centre", in_lead=True, local=True)
+    assert region_miss(burkina, [france, france, ouaga]) == "another country leads"
+    assert region_miss(burkina, [france]) == "not found"
+    assert region_miss(burkina, []) == "no place"
+    barkhan = {"country": "PK", "admin1": "Balochistan", "places": ["Barkhan"]}
+    elsewhere = PlaceHit("Barkhan", "Barkhan", "PK", "Punjab", in_lead=True, local=True)
+    pakistan = PlaceHit("Pakistan", "Pakistan", "PK", None, in_lead=True)
+    assert region_miss(barkhan, [elsewhere]) == "labeled town in another admin1"
+    assert region_miss(barkhan, [pakistan]) == "country only"
+    punjab = PlaceHit("Punjab", "Punjab", "PK", "Punjab", in_lead=True)
+    assert region_miss({**barkhan, "places": ["Barkhan", "Punjab"]}, [punjab]) == (
+        "admin1's places not found"
+    )
+    mastung = PlaceHit("Mastung", "Mastung", "PK", "Balochistan", in_lead=True, local=True)
+    two_provinces = {"country": "PK", "admin1": None, "places": ["Mastung", "Hangu"]}
+    fired = WatchMatch("w", True, 1.0, 0.5, "evidence", places=["Mastung"])
+    assert region_alarm(two_provinces, fired, [mastung]) == "labeled without an admin1"
+    single = {"labels": {"attack": True, "coordinated_attack": False}}
+    assert near_miss(single, "coordinated_attack") == "single attack"
+    assert near_miss({**single, "kind": "foiled"}, "attack") == "foiled"

@@ -19,6 +19,7 @@ from wirewatch.rules.explain import format_explanation
 from wirewatch.rules.matcher import Matcher
 from wirewatch.rules.places import Gazetteer
 from wirewatch.rules.reading import english_reading, latin_script
+from wirewatch.rules.settings import Rules
 
 KEYS = ("description", "examples", "exclude", "regions", "threshold", "notify", "places")
 
@@ -160,11 +161,15 @@ def test_examples_or_excludes_of_a_bound_watch_need_only_the_lead(models):
     (fair, _), (port, port_matches) = ours
     assert len(fair.vectors) == fair.leads  # the detectors read nothing in it: the lead only
     same_decisions(ours[:1], theirs[:1])
-    # the cost: a shutdown said once at the end of a port report whose lead no detector reads
-    # is no longer found through the examples' similarity to that sentence
+    # a shutdown said once at the end of a port report whose lead no detector reads is not
+    # found: the English model reads only the lead, and even read, that sentence is a second
+    # event only beside a lead that reports another kind (rules/verdict.py); it was found when
+    # any lead's best sentence was read alone (``second_event_other_kind`` off)
     assert len(port.vectors) == port.leads
     assert not {m.watch: m for m in port_matches}["examples"].matched
-    assert {m.watch: m for m in theirs[1][1]}["examples"].matched
+    assert not {m.watch: m for m in theirs[1][1]}["examples"].matched
+    before = every.with_rules(Rules(second_event_other_kind=False))
+    assert {m.watch: m for m in before.match(article(PORT, 1), theirs[1][0])}["examples"].matched
 
 
 def prepared(event: str | None, include_opinion: bool = False) -> SimpleNamespace:
@@ -189,6 +194,23 @@ def test_the_sentences_are_read_when_the_lead_makes_a_second_event_plausible() -
     assert english_reading(wants_opinion, 11, 1, seed, THRESHOLDS, opinion=True).passages == 11
     unbound = [*bound, prepared(None)]
     assert english_reading(unbound, 11, 1, nothing, THRESHOLDS, opinion=False).passages == 11
+
+
+def test_sentences_are_read_only_for_a_second_event_of_another_kind() -> None:
+    """A lead that fires an attack holds no second attack for a coordinated watch, and one that
+    fires nothing no second event at all: the sentence path reads a sentence only beside a
+    lead of another kind (rules/verdict.py), so the English model reads no more than the lead."""
+    coordinated = [prepared("coordinated_attack")]
+    single = {"attack": 0.9, "coordinated_attack": 0.1, "internet_shutdown": 0.01}
+    read = english_reading(coordinated, 11, 1, single, THRESHOLDS, opinion=False)
+    assert read.passages == 1 and "another kind" in read.why
+    both = [*coordinated, prepared("internet_shutdown")]
+    assert english_reading(both, 11, 1, single, THRESHOLDS, opinion=False).passages == 11
+    near = {"attack": 0.02, "coordinated_attack": 0.01, "internet_shutdown": 0.2}
+    assert english_reading(both, 11, 1, near, THRESHOLDS, opinion=False).passages == 1
+    for events in (single, near):  # as before, with the rule off
+        read = english_reading(both, 11, 1, events, THRESHOLDS, False, other_kind=False)
+        assert read.passages == 11
 
 
 def test_nothing_is_read_in_english_where_no_decision_compares_the_lead() -> None:

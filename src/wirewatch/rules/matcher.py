@@ -16,8 +16,9 @@ A watch **bound** to a learned event detector (rules/events.py) is decided by it
 the detector's probability must reach its threshold (and, for a watch whose text is far
 from its type's definition, the similarity score must also reach the watch's threshold),
 with the same opinion, exclusion and region gates. The detectors read the lead; when the
-similarity path's evidence is a sentence past the lead that reaches the watch's threshold,
-they read that sentence too (a second event stated once; rules/verdict.py). A bound watch's
+similarity path's evidence is a sentence past the lead that reaches the watch's threshold
+and the lead reports an event of another kind, they read that sentence too (a second event
+stated once; rules/verdict.py). A bound watch's
 ``examples`` add references to its similarity (exclusions, that sentence, a specific watch's
 floor) but never match it alone: on the training part that added 46 wrong decisions.
 The multilingual detectors read every article's lead; the English model reads what the
@@ -391,8 +392,18 @@ class Matcher:
         latin = latin_script(article.text) or not self.rules.latin_only
         lead = needs_lead(self.prepared, bool(self.feedback))
         screen = self.rules.sentence_screen
+        other_kind = self.rules.second_event_other_kind
         return english_reading(
-            self.prepared, len(passages), leads, events, thresholds, opinion, latin, screen, lead
+            self.prepared,
+            len(passages),
+            leads,
+            events,
+            thresholds,
+            opinion,
+            latin,
+            screen,
+            lead,
+            other_kind,
         )
 
     def reread(self, article: Article, full: ArticleEncoding) -> ArticleEncoding:

@@ -13,8 +13,11 @@ sentences past the lead (and then the lead too: the score blends them) only when
 - an opinion piece only when a watch includes opinion pieces (those decide by similarity);
 - else, every watch being bound to a detector, when the detectors' reading of the lead makes
   a second event plausible: some label reaches ``SENTENCE_SCREEN_PROBABILITY`` while some bound
-  watch's detector does not fire on the lead (its sentence path, rules/verdict.py, may). An
-  article whose lead fires every bound watch, or reads nothing near any type, needs no more;
+  watch's detector does not fire on the lead (its sentence path, rules/verdict.py, may), and
+  the lead fires a detector of another kind than that watch's (the sentence path reads a
+  second event only beside such a lead, ``second_event_other_kind``). An article whose lead
+  fires every bound watch, or reads nothing near any type, or fires only the kinds of the
+  watches that did not fire, needs no more;
   nor does one not written in the Latin script: the sentence path needs the English model's
   similarity to reach the watch's threshold, which it does not on Urdu, Arabic, Hindi or
   Russian sentences (on the training part it found a second event in English reports only),
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 
 from wirewatch import defaults
 from wirewatch.rules.prepared import PreparedWatch
+from wirewatch.rules.verdict import another_kind
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,13 @@ def english_reading(
     latin: bool = True,
     screen: float = defaults.SENTENCE_SCREEN_PROBABILITY,
     lead: bool = True,
+    other_kind: bool = True,
 ) -> EnglishReading:
     """What the English model reads of one article with ``passages`` passages, ``leads`` of
     them the lead, given the detectors' reading of its lead (``events``), their decision
     ``thresholds``, whether its text is in the Latin script (``latin``) and whether a decision
-    compares its lead (``lead``, see ``needs_lead``): see the module's docstring."""
+    compares its lead (``lead``, see ``needs_lead``) and whether a second event must be of
+    another kind than the lead's (``other_kind``): see the module's docstring."""
     if needs_every_sentence(watches) or events is None:
         return EnglishReading(passages, "every sentence (a watch decides by similarity)")
     lead_only = EnglishReading(min(leads, passages), "the lead only")
@@ -105,6 +111,11 @@ def english_reading(
         return _because(
             stop, f"the detectors read at most {label} {probability:.2f} on it, < {screen:.2f}"
         )
+    if other_kind:
+        fired = {t for t, p in events.items() if p >= thresholds[t]}
+        unfired = [event for event in unfired if another_kind(event, fired)]
+        if not unfired:
+            return _because(stop, "no event of another kind than the unfired watches' in its lead")
     return EnglishReading(
         passages,
         f"every sentence (the lead reads {label} {probability:.2f} ≥ {screen:.2f}; "

@@ -35,6 +35,7 @@ class Rules:
     # learned detectors (rules/verdict.py)
     second_event_sentence: bool = True  # a sentence past the lead read by the detectors
     second_event_after_other: bool = True  # ... its best one, when the lead reports another kind
+    second_event_other_kind: bool = True  # ... and only then: never beside a lead of its own kind
     specific_floor: bool = True  # a specific watch's similarity must reach its threshold
     # region gate (rules/region_gate.py)
     region_gate: bool = True  # a watch with regions needs a place inside one
