@@ -40,6 +40,18 @@ def test_crawl_benchmark_compares_the_crawler_with_a_bare_loop():
     assert re.search(r"30 outlets configured .* peak RSS \d+ MB", out)
 
 
+def test_crawl_parts_benchmark_separates_the_fetch_path_from_the_poll_work():
+    out = run_benchmark(
+        "crawl_parts", "--outlets", "20", "--canned-outlets", "20", "--rounds", "1",
+        "--concurrency", "4",
+    )  # fmt: skip
+    assert re.search(r"session.get / Fetcher.get by CPU time [\d/]+ %", out)
+    # the canned feeds bring what each kind of poll says: nothing, one item, all fifty
+    assert re.search(r"304 +[\d/]+ µs \(articles per poll: 0\)", out)
+    assert re.search(r"one new item +[\d/]+ µs \(articles per poll: 1\)", out)
+    assert re.search(r"all 50 items new +[\d/]+ µs \(articles per poll: 50\)", out)
+
+
 def test_matching_benchmark_reports_its_ratio_to_the_bare_encoder():
     out = run_benchmark("matching", "--articles", "2", "--repeat", "2", "--threads", "1")
     assert re.search(r"match_articles \(shipped\) +[\d.]+ +[\d.]+", out)

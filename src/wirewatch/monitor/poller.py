@@ -301,9 +301,7 @@ class Poller:
         wanted, backlog = _split(fresh, lambda e: backfill and _is_backlog(e, now, outlet.backfill))
         choice = choose_entries(wanted, pages=outlet.fetch_articles)
         pages = Tally()
-        articles = await asyncio.gather(
-            *(self._article(outlet, e, now, pages) for e in choice.taken)
-        )
+        articles = await self._articles(outlet, choice.taken, now, pages)
         cutoff = now - timedelta(seconds=outlet.backfill)
         kept, late_old = _split(articles, lambda a: backfill and a.published < cutoff)  # page dates
         skipped = [e.key for e in backlog] + [a.entry_key for a in late_old]
@@ -371,6 +369,17 @@ class Poller:
             self._known[outlet] = known
 
     # ---- one entry ------------------------------------------------------------------
+
+    async def _articles(
+        self, outlet: OutletSettings, entries: list[FeedEntry], now: datetime, pages: Tally
+    ) -> list[Article]:
+        """The entries' articles, in order: their pages fetched side by side, or, from the
+        feed's text alone, built one after the other (nothing to wait for: no task each)."""
+        if outlet.fetch_articles:
+            return list(
+                await asyncio.gather(*(self._article(outlet, e, now, pages) for e in entries))
+            )
+        return [await self._article(outlet, e, now, pages) for e in entries]
 
     async def _article(
         self, outlet: OutletSettings, entry: FeedEntry, now: datetime, pages: Tally
