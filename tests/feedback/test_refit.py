@@ -114,7 +114,9 @@ def test_false_alarms_judged_drop_a_like_one_not_a_clear_coordinated_attack(dete
     assert article(detectors, like)[1].matched, "the day-one watch fires on it"
     hook = judged(detectors, *[(borderline(detectors, seed), False) for seed in range(3)])
     dropped = hook.adjust(WATCH, *article(detectors, like))
-    assert not dropped.matched and dropped.reason.startswith("feedback: coordinated_attack")
+    assert not dropped.matched and dropped.reason.startswith("feedback:")
+    refit = hook.by_watch["w"].refit
+    assert refit.probability(like) < probability(detectors, like) - 0.05, "the refit learned"
     assert hook.adjust(WATCH, *article(detectors, coordinated)).matched
 
 
