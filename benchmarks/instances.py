@@ -29,6 +29,8 @@ bundled model, `OMP_NUM_THREADS=1`: one torch thread per instance):
    to the moment 60 % are (an article is stored with its decisions, in one transaction),
    articles per wall second and per CPU second of the instances together. Neither the news's
    arrival (the start) nor an instance that ran out of news first (the end) is in it.
+   (Since the shared queue, an instance matches whatever any instance polled, so neither
+   runs out before the queue is empty; before it, each matched only its own outlets' news.)
    Also printed: articles / seconds from the release until every one is stored;
 4. go on until every outlet was polled at least twice, then stop the instances.
 

@@ -269,3 +269,10 @@ DASHBOARD_TRY_MAX_CHARS = 100_000  # pasted text in "try it" is cut here
 
 # demo
 DEMO_POLL_INTERVAL_S = 2.0
+
+# several instances share the matching (PostgreSQL, issue 19): each claims this many queued
+# articles at a time (small enough that no instance sits on a backlog another could match),
+# and looks for waiting articles this often while it has none
+QUEUE_CLAIM_ARTICLES = 16
+QUEUE_IDLE_LOOK_S = 0.5
+QUEUE_FAILURE_BACKOFF_S = 5.0  # after a batch that failed (its articles wait again)

@@ -9,7 +9,8 @@ and the outlets must have seen one poller:
 
 - every story is posted exactly once (whichever instance saw which report), every update
   is one reply in its story's thread, every report of a story is in its messages;
-- every published article was stored once, every alert delivered;
+- every published article was stored once (polled by one instance, matched by whichever
+  claimed it from the shared queue), every alert delivered, nothing left in the queue;
 - no outlet's feed was fetched twice within its interval (less the jitter each poll has).
 
 The number of kills and the seed come from WIREWATCH_INSTANCES_KILLS (default 2; the
@@ -207,9 +208,11 @@ async def check_health_and_metrics(fleet: Fleet) -> None:
                 break
             await asyncio.sleep(0.5)
         assert held == len(DEMO_OUTLETS), health
+        assert health["article_queue"] == {"waiting": 0, "claimed": 0}, health  # all decided
         _, metrics = await get_text(f"{url}/metrics")
         samples = [line for line in metrics.splitlines() if line and not line.startswith("#")]
         assert samples and all(f'instance="{name}"' in line for line in samples)
+        assert f'wirewatch_article_queue_waiting{{instance="{name}"}} 0.0' in samples
 
 
 def polls_by_feed(site: DemoSite) -> dict[str, list[float]]:
@@ -233,6 +236,7 @@ def check_polls(polls: dict[str, list[float]], context: str) -> None:
 def check_store(url: str, articles: list[DemoArticle], context: str) -> None:
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == len(articles)
+        assert conn.execute("SELECT COUNT(*) FROM article_queue").fetchone()[0] == 0, context
         statuses = dict(conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
         assert set(statuses) == {"delivered"}, (statuses, context)
         seed_stories = conn.execute(

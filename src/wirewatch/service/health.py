@@ -9,7 +9,8 @@ answer at all means the process and its event loop are alive.
 
 Where several instances share one database, it also says which instance this is and
 which instance holds what: `instances` maps each live instance to the outlets it holds a
-lease on and the alerts it is sending now.
+lease on and the alerts it is sending now, and `article_queue` says how many polled
+articles wait in the shared queue and how many this instance has claimed (is matching now).
 """
 
 from __future__ import annotations
@@ -67,7 +68,18 @@ def health(service: Service) -> tuple[bool, dict[str, Any]]:
     store = getattr(service, "store", None)
     if store is not None and store.shared and store_ok:
         report["instances"] = who_holds_what(service)
+        report["article_queue"] = article_queue(service)
     return ready, report
+
+
+def article_queue(service: Service) -> dict[str, int | None]:
+    """{"waiting": articles in the shared queue, claimed ones included; "claimed": this
+    instance's} (PostgreSQL; None before the service has started its matching)."""
+    matching = getattr(service, "shared_matching", None)
+    return {
+        "waiting": service.store.queue.depth(),
+        "claimed": None if matching is None else matching.claimed,
+    }
 
 
 def who_holds_what(service: Service) -> dict[str, dict[str, int]]:

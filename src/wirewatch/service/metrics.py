@@ -46,6 +46,16 @@ class Metrics:
             "Dead letters: alerts given up on, kept in the outbox until `wirewatch outbox retry`",
             registry=r,
         )
+        self.queue_waiting = Gauge(
+            "wirewatch_article_queue_waiting",
+            "Polled articles waiting in the shared queue, claimed ones included (PostgreSQL)",
+            registry=r,
+        )
+        self.queue_claimed = Gauge(
+            "wirewatch_article_queue_claimed",
+            "Queued articles this instance has claimed and is matching now (PostgreSQL)",
+            registry=r,
+        )
         self.match_seconds = Histogram(
             "wirewatch_match_seconds", "Time to encode and match one batch of articles", registry=r
         )

@@ -33,6 +33,10 @@ def refresh_gauges(service: Service) -> None:
         metrics.outbox_dead.set(delivery.dead())
         for name in delivery.notifiers:
             metrics.notifier_failing.labels(name).set(1 if name in delivery.last_errors else 0)
+    matching = getattr(service, "shared_matching", None)
+    if matching is not None and store_reachable(service):
+        metrics.queue_waiting.set(service.store.queue.depth())
+        metrics.queue_claimed.set(matching.claimed)
     age = last_poll_age(service)
     metrics.last_poll_age.set(math.nan if age is None else age)
 

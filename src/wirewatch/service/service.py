@@ -30,6 +30,7 @@ from wirewatch.notifiers import Notifier
 from wirewatch.notifiers.email import EmailDigestNotifier
 from wirewatch.pipeline import ArticleOutcome, Batcher, Pipeline
 from wirewatch.rules.matcher import Matcher
+from wirewatch.service.article_queue import SharedMatching
 from wirewatch.service.logs import register_secrets
 from wirewatch.service.loop import loop_name
 from wirewatch.service.metrics import Metrics
@@ -75,6 +76,7 @@ class Service:
         self._tasks: list[asyncio.Task] = []
         self._processing = asyncio.Lock()
         self.batcher: Batcher[Article, ArticleOutcome] = Batcher(self._process_batch)
+        self.shared_matching: SharedMatching | None = None  # PostgreSQL: set by `start`
         self._reloading = asyncio.Lock()
         self.instance = instance_name(config)
         self.metrics = Metrics()
@@ -136,6 +138,7 @@ class Service:
         await self.prepare()
         self.store_worker = worker_beside(self.store)  # the pipeline's writes: off the loop
         self.pipeline = self._pipeline(self.matcher, self.config.watches)
+        self.shared_matching = self._shared_matching()
         self.feedback = Feedback(
             self.store,
             FeedbackLearner(self.store),
@@ -168,6 +171,29 @@ class Service:
             self.store, matcher, watches, worker=self.store_worker, on_step=self._count_step
         )
 
+    def _shared_matching(self) -> SharedMatching | None:
+        """Several instances on one database: polled articles go through the shared queue,
+        and whichever instance is free matches them (`service/article_queue.py`)."""
+        if not self.store.shared:
+            return None
+        worker = worker_beside(self.store, name="queue-store")
+        return SharedMatching(worker, self.instance, self._on_queued_outcomes)
+
+    def _on_queued_outcomes(self, outcomes: list[ArticleOutcome]) -> None:
+        self.report.outcomes.extend(outcomes)
+        self._count_outcomes(outcomes)
+        self.delivery.wake()
+
+    async def _take_queued(self) -> int:
+        """One batch from the shared queue (reload swaps the pipeline between batches)."""
+        assert self.shared_matching is not None
+        async with self._processing:
+            started = time.monotonic()
+            taken = await self.shared_matching.take(self.pipeline)
+        if taken:
+            self.metrics.match_seconds.observe(time.monotonic() - started)
+        return taken
+
     def _count_step(self, step: str, seconds: float) -> None:
         self.metrics.child(self.metrics.batch_seconds, step).inc(seconds)
 
@@ -193,6 +219,9 @@ class Service:
         else:
             self.last_successful_poll = time.monotonic()
         if not result.articles:
+            return
+        if self.shared_matching is not None:  # matched by whichever instance is free
+            await self.shared_matching.put(list(result.articles))
             return
         outcomes = await self.batcher.submit(result.articles)
         self.report.outcomes.extend(outcomes)
@@ -250,6 +279,9 @@ class Service:
     async def run_cycle(self, *, flush_timeout_s: float = 60.0) -> CycleReport:
         """Poll every outlet once, process what is new, deliver every alert due."""
         await self.scheduler.run_once(self._outlets())
+        if self.shared_matching is not None:
+            while await self._take_queued():  # what this poll queued, and what others did
+                pass
         await self.delivery.flush(flush_timeout_s)
         return self.report
 
@@ -263,6 +295,9 @@ class Service:
         self.scheduler_running = True
         self._tasks.append(asyncio.create_task(self.delivery.run(self.stopping)))
         self._tasks.append(asyncio.create_task(self.feedback.watch(self.stopping)))
+        if self.shared_matching is not None:
+            run = self.shared_matching.run(self.stopping, self._take_queued)
+            self._tasks.append(asyncio.create_task(run, name="shared-matching"))
         log.info(
             "wirewatch running: %d outlets, %d watches, %d notifiers; event loop %s",
             len(self._outlets()),
@@ -389,6 +424,8 @@ class Service:
             await task
         if hasattr(self, "store_worker"):  # a batch whose poll was cut short still commits,
             await self.store_worker.close()  # and its alerts get the grace period below
+        if self.shared_matching is not None:
+            await self.shared_matching.queue_worker.close()
         if hasattr(self, "delivery"):
             self._report_left(await self._flush_due(grace_s), grace_s)
         for listener in self._socket_mode:

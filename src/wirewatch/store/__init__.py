@@ -8,6 +8,7 @@
     store.decisions  the decisions log                       (store/decisions.py)
     store.feedback   the team's judgements of articles       (store/feedback.py)
     store.leases     outlets leased, digests fired           (store/leases.py)
+    store.queue      polled articles waiting for an instance  (store/queue.py, PostgreSQL)
 
 Two engines behind one interface (store/db.py): SQLite (store/sqlite.py, the default, one
 instance) and PostgreSQL (store/postgres.py, several instances). `Store(target)` opens a
@@ -29,6 +30,7 @@ from wirewatch.store.decisions import DecisionRepository
 from wirewatch.store.feedback import FeedbackRepository, Judgement
 from wirewatch.store.leases import LeaseRepository
 from wirewatch.store.outbox import OutboxRepository, OutboxRow
+from wirewatch.store.queue import ArticleQueueRepository
 from wirewatch.store.silences import Silence, SilenceRepository
 from wirewatch.store.sqlite import SqliteDatabase
 from wirewatch.store.stories import OpenStory, StoryRepository
@@ -58,6 +60,7 @@ class Store:
         self.decisions = DecisionRepository(db)
         self.leases = LeaseRepository(db)
         self.feedback = FeedbackRepository(db)
+        self.queue = ArticleQueueRepository(db)
 
     # the database's own interface, for callers holding the store
     @property

@@ -212,4 +212,13 @@ MIGRATIONS: list[str | Migration] = [
     ALTER TABLE stories ADD COLUMN vector_model TEXT NOT NULL DEFAULT '';
     ALTER TABLE story_sources ADD COLUMN vector_model TEXT NOT NULL DEFAULT ''
     """,
+    # 12: several instances share the matching (issue 19): polled articles wait in one queue
+    # (PostgreSQL only; SQLite keeps the table empty) until a free instance claims them
+    """
+    CREATE TABLE article_queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id TEXT NOT NULL UNIQUE, outlet TEXT NOT NULL, article TEXT NOT NULL,
+        queued_at TEXT NOT NULL, queued_by TEXT NOT NULL
+    )
+    """,
 ]

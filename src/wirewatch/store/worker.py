@@ -76,7 +76,7 @@ class StoreWorker:
             self._store = None
 
 
-def worker_beside(store: Store) -> Worker:
+def worker_beside(store: Store, name: str = "pipeline-store") -> Worker:
     """A worker with its own connection to `store`'s database (an in-memory database has no
     second connection: there, an `InlineWorker` on `store` itself)."""
     from wirewatch.store import Store
@@ -84,4 +84,4 @@ def worker_beside(store: Store) -> Worker:
     target = store.db.url if store.engine == "postgresql" else store.path  # type: ignore[attr-defined]
     if target == ":memory:":
         return InlineWorker(store)
-    return StoreWorker(lambda: Store(target), name="pipeline-store")
+    return StoreWorker(lambda: Store(target), name=name)
