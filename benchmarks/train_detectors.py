@@ -178,6 +178,13 @@ def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return max((st for st in scores if st[0] >= top - F1_TOLERANCE), key=lambda st: st[1])
 
 
+def peak_f1(p: np.ndarray, y: np.ndarray) -> float:
+    """The best F1 over the thresholds (what a reading can reach, for comparing two)."""
+    from sklearn.metrics import f1_score
+
+    return max(round(float(f1_score(y, p >= t)), 6) for t in THRESHOLDS)
+
+
 def choose(
     x: np.ndarray, items: list[dict], groups: np.ndarray
 ) -> tuple[tuple[float, float], dict, dict]:
@@ -336,13 +343,15 @@ def adopted(
 ) -> bool:
     """Whether a second reading's pooled out-of-fold ``combined`` raises ``label``'s F1; if so
     its threshold, F1 and probabilities replace the head's (and the report is printed again)."""
-    f1, threshold = best_threshold(np.concatenate(combined), np.tile(truth, len(combined)))
+    y = np.tile(truth, len(combined))
+    f1, threshold = best_threshold(np.concatenate(combined), y)
     before = chosen[label]
+    peaks = peak_f1(np.concatenate(combined), y), peak_f1(np.concatenate(probabilities[label]), y)
     print(
-        f"{label}, second reading: CV F1 {f1:.3f} at {threshold} "
-        f"(head alone {before[0]:.3f} at {before[1]})"
+        f"{label}, second reading: CV F1 {f1:.3f} at {threshold}, best {peaks[0]:.3f} "
+        f"(head alone {before[0]:.3f} at {before[1]}, best {peaks[1]:.3f})"
     )
-    if f1 <= before[0]:
+    if peaks[0] <= peaks[1]:  # the peaks: the chosen thresholds' F1s are points on flat curves
         return False
     chosen[label] = (f1, threshold)
     probabilities[label] = combined
