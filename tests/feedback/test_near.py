@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.feedback.test_adapts import SINGLE_ATTACKS, Report, judged
+from tests.feedback.test_adapts import COORDINATED, SINGLE_ATTACKS, Report, judged
 from tests.feedback.test_backtest_feedback import SEED, WATCH, backtest, corpus_line
 from tests.fixtures.configs import attacks_watch, service_config, sqlite
 from wirewatch import defaults
@@ -101,8 +101,15 @@ def test_undoing_the_judgement_brings_the_report_back(detectors):
 
 def test_a_confident_detector_is_not_overruled_by_a_near_false_alarm(detectors):
     english = read(detectors, ENGLISH)
-    confident = read(detectors, SINGLE_ATTACKS[0])  # the Kech ambush, read well above
+    confident = read(detectors, COORDINATED)  # simultaneous assaults, read well above
     example = Example("en-1", False, 1, np.zeros(8, np.float32), english[0].event_features)
     hook = FeedbackExamples({WATCH: [example]}, detectors=detectors, events={WATCH: EVENT})
-    assert confident[1].matched
+    assert confident[1].matched and margin(confident[1]) > defaults.FEEDBACK_NEAR_MARGIN
     assert hook.adjust(BOUND, *confident) is confident[1]
+
+
+def margin(match: WatchMatch) -> float:
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    return logit(match.score) - logit(match.threshold)
