@@ -9,15 +9,14 @@ work to do: every copy is compared with every source of the open stories.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from benchmarks.loop_batch import Recorded, probed, reports
+from tests.fixtures.demo_watches import demo_watches_config
 from tests.fixtures.outbox_data import Clock
 from wirewatch.demo.articles import DEMO_ARTICLES
-from wirewatch.demo.runner import demo_config
 from wirewatch.models import Article
 from wirewatch.pipeline import Pipeline
 from wirewatch.service.wiring import build_matcher
@@ -35,13 +34,7 @@ def demo_articles() -> list[Article]:
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
-    """The demo's watches and notifier (`demo_config` sets DEMO_BASE_URL: put back after)."""
-    before = os.environ.get("DEMO_BASE_URL")
-    yield demo_config("http://127.0.0.1:9", tmp_path_factory.mktemp("demo"))
-    if before is None:
-        os.environ.pop("DEMO_BASE_URL", None)
-    else:
-        os.environ["DEMO_BASE_URL"] = before
+    yield from demo_watches_config(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

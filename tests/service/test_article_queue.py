@@ -10,16 +10,15 @@ stands for the model's time, so that the two instances' batches overlap).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Sequence
 
 import pytest
 
 from benchmarks.loop_batch import Recorded, reports
+from tests.fixtures.demo_watches import demo_watches_config
 from tests.fixtures.outbox_data import Clock
 from wirewatch.demo.articles import DEMO_ARTICLES
-from wirewatch.demo.runner import demo_config
 from wirewatch.models import Article
 from wirewatch.pipeline import ArticleOutcome, Pipeline
 from wirewatch.service.article_queue import SharedMatching
@@ -35,12 +34,7 @@ MATCH_S = 0.05  # what a batch's matching takes here
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
-    before = os.environ.get("DEMO_BASE_URL")
-    yield demo_config("http://127.0.0.1:9", tmp_path_factory.mktemp("demo"))
-    if before is None:
-        os.environ.pop("DEMO_BASE_URL", None)
-    else:
-        os.environ["DEMO_BASE_URL"] = before
+    yield from demo_watches_config(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
